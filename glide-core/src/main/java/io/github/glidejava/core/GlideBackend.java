@@ -1,0 +1,62 @@
+package io.github.glidejava.core;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sets up ND4J before its first use: picks the oneDNN build of nd4j-native when it is on the class path, sets
+ * float32 as the default data type, and logs once which back-end and build runs.
+ *
+ * <p>JavaCPP reads {@code org.bytedeco.javacpp.platform.extension} only when its loader first initialises, so the
+ * property must be set before any ND4J class touches native code. Every glide entry point calls {@link #init()}
+ * first; a program that uses ND4J itself before any glide class should call {@code GlideBackend.init()} first too.
+ */
+public final class GlideBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(GlideBackend.class);
+    /** JavaCPP's system property for a platform build variant (e.g. "-onednn-avx2"). */
+    public static final String EXTENSION_PROPERTY = "org.bytedeco.javacpp.platform.extension";
+    static final String ONEDNN_EXTENSION = "-onednn-avx2";
+    private static volatile boolean initialised;
+
+    private GlideBackend() {
+    }
+
+    /** Idempotent and thread-safe; cheap after the first call. */
+    public static void init() {
+        if (initialised) {
+            return;
+        }
+        synchronized (GlideBackend.class) {
+            if (initialised) {
+                return;
+            }
+            if (System.getProperty(EXTENSION_PROPERTY) == null && oneDnnBuildOnClassPath()) {
+                System.setProperty(EXTENSION_PROPERTY, ONEDNN_EXTENSION);
+            }
+            Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
+            LOG.info("ND4J backend {} (build: {})", Nd4j.getBackend().getClass().getSimpleName(), buildDescription());
+            initialised = true;
+        }
+    }
+
+    /** True when the jar of nd4j-native's linux-x86_64-onednn-avx2 build is on the class path. */
+    static boolean oneDnnBuildOnClassPath() {
+        String resource = "org/nd4j/linalg/cpu/nativecpu/bindings/" + platform() + ONEDNN_EXTENSION + "/";
+        return GlideBackend.class.getClassLoader().getResource(resource) != null;
+    }
+
+    private static String platform() {
+        String arch = System.getProperty("os.arch", "");
+        String os = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT);
+        String osName = os.startsWith("linux") ? "linux" : os.startsWith("mac") ? "macosx" : os.startsWith("windows") ? "windows" : os;
+        String archName = arch.equals("amd64") || arch.equals("x86_64") ? "x86_64" : arch.equals("aarch64") ? "arm64" : arch;
+        return osName + "-" + archName;
+    }
+
+    /** A short description of the native build ND4J runs on, e.g. "linux-x86_64-onednn-avx2". */
+    public static String buildDescription() {
+        return platform() + System.getProperty(EXTENSION_PROPERTY, "");
+    }
+}
