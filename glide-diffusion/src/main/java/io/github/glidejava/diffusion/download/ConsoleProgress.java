@@ -1,6 +1,7 @@
 package io.github.glidejava.diffusion.download;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -17,7 +18,7 @@ public final class ConsoleProgress implements DownloadListener {
     private static final int BAR = 24;
     private static final long REDRAW_NANOS = 100_000_000L;
 
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean interactive;
     private final LongSupplier clock;
     private long startNanos;
@@ -26,11 +27,11 @@ public final class ConsoleProgress implements DownloadListener {
     private int lastDecile;
     private int lastWidth;
 
-    public ConsoleProgress(PrintStream out, boolean interactive) {
+    public ConsoleProgress(PrintWriter out, boolean interactive) {
         this(out, interactive, System::nanoTime);
     }
 
-    ConsoleProgress(PrintStream out, boolean interactive, LongSupplier clock) {
+    ConsoleProgress(PrintWriter out, boolean interactive, LongSupplier clock) {
         this.out = out;
         this.interactive = interactive;
         this.clock = clock;
@@ -38,7 +39,7 @@ public final class ConsoleProgress implements DownloadListener {
 
     /** A bar on standard error, redrawn in place when a console is attached. */
     public static ConsoleProgress stderr() {
-        return new ConsoleProgress(System.err, System.console() != null);
+        return new ConsoleProgress(new PrintWriter(System.err, true, StandardCharsets.UTF_8), System.console() != null);
     }
 
     @Override
@@ -70,6 +71,7 @@ public final class ConsoleProgress implements DownloadListener {
             if (decile != lastDecile) {
                 lastDecile = decile;
                 out.println(line(target, done, total, now));
+                out.flush();
             }
         }
     }

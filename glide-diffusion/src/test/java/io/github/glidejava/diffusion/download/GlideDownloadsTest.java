@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,7 +137,7 @@ class GlideDownloadsTest {
     void progressLineShowsPercentBytesRateAndEta() {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         long[] now = {0};
-        ConsoleProgress p = new ConsoleProgress(new PrintStream(buf, true, StandardCharsets.UTF_8), false,
+        ConsoleProgress p = new ConsoleProgress(new PrintWriter(buf, true, StandardCharsets.UTF_8), false,
                 () -> now[0]);
         Path target = Path.of("base.pt");
         URI uri = URI.create("http://127.0.0.1/base.pt");

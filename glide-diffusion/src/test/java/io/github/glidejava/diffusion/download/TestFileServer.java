@@ -18,7 +18,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 /** A small HTTP server on 127.0.0.1 (ephemeral port) whose answers each test scripts per path. */
-final class TestFileServer implements AutoCloseable {
+public final class TestFileServer implements AutoCloseable {
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-");
 
     /** How a path answers; {@code n} counts requests to that path from 0. */
@@ -36,14 +36,14 @@ final class TestFileServer implements AutoCloseable {
     private final Map<String, Integer> counts = new ConcurrentHashMap<>();
     final List<Request> requests = new CopyOnWriteArrayList<>();
 
-    TestFileServer() throws IOException {
+    public TestFileServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::dispatch);
         server.setExecutor(executor);
         server.start();
     }
 
-    URI base() {
+    public URI base() {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/files/");
     }
 
@@ -57,11 +57,11 @@ final class TestFileServer implements AutoCloseable {
     }
 
     /** Serves {@code content} the way a good server does: honours Range, answers 416 past the end. */
-    TestFileServer serve(String name, byte[] content) {
+    public TestFileServer serve(String name, byte[] content) {
         return on(name, (ex, from, n) -> sendRange(ex, content, from, content.length - from));
     }
 
-    long requestCount() {
+    public long requestCount() {
         return requests.size();
     }
 
