@@ -87,6 +87,15 @@ final class MappedFile implements ByteSource, AutoCloseable {
         return windows[k].slice((int) (offset - k * step), length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** Copies {@code dst.length} bytes at {@code offset} into {@code dst} (for small bounded regions like headers). */
+    void get(long offset, byte[] dst) {
+        for (int done = 0; done < dst.length; ) {
+            int n = (int) Math.min(step, dst.length - done);
+            slice(offset + done, n).get(dst, done, n);
+            done += n;
+        }
+    }
+
     @Override
     public void close() throws IOException {
         // The JDK unmaps the windows when they become unreachable; Java 17 has no supported explicit unmap.
