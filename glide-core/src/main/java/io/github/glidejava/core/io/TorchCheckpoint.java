@@ -73,7 +73,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         MappedFile mapped = MappedFile.open(file, mapStep);
         try {
             if (mapped.size() >= 2) {
-                ByteBuffer head = mapped.slice(0, 2);
+                ByteBuffer head = mapped.read(0, 2);
                 if ((head.get(0) & 0xff) == 0x80 && head.get(1) >= 2 && head.get(1) <= 5) {
                     throw new TorchCheckpointFormatException(file, "this is a legacy (pre-zip, torch < 1.6)"
                             + " checkpoint, which is not supported; re-save it with a recent torch.save or convert it"
@@ -354,7 +354,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         ByteBuffer b;
         if (rec.method() == ZipDirectory.METHOD_STORED) {
             verifyCrc(rec);
-            b = mapped.slice(rec.dataOffset(), (int) rec.size());
+            b = mapped.read(rec.dataOffset(), (int) rec.size());
         } else {
             b = inflate(rec, limit, true);
         }
