@@ -1,7 +1,14 @@
 package io.github.glidejava.core.io;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -11,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -93,7 +101,7 @@ public final class SafeTensors implements AutoCloseable {
                         + " is too short for a JSON object");
             }
             byte[] header = new byte[(int) headerLen];
-            mapped.slice(8, (int) headerLen).get(header);
+            mapped.get(8, header);
             long dataStart = 8 + headerLen;
             ParsedHeader parsed = parseHeader(file, header, size - dataStart);
             return new SafeTensors(file, mapped, dataStart, parsed.entries, parsed.metadata);
@@ -319,6 +327,145 @@ public final class SafeTensors implements AutoCloseable {
             mapped.close();
         } catch (IOException ignored) {
             // closing a read-only channel cannot lose data
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ writing
+
+    /** {@link #write(Path, Map, Map)} without metadata. */
+    public static void write(Path file, Map<String, ? extends INDArray> tensors) throws IOException {
+        write(file, tensors, Map.of());
+    }
+
+    /**
+     * Writes {@code tensors} in the map's iteration order (pass a LinkedHashMap to choose it) with their own data
+     * types (see {@link DType}), C order, and {@code metadata} as {@code __metadata__} (omitted when empty). The
+     * header is padded with spaces to a multiple of 8 bytes and the data offsets are contiguous in order.
+     *
+     * <p>Atomic: the file is written to a temporary file in the same directory, forced to disk and renamed over
+     * {@code file}; readers never see a partial file, and a reader still mapping the old file keeps its content.
+     */
+    public static void write(Path file, Map<String, ? extends INDArray> tensors, Map<String, String> metadata)
+            throws IOException {
+        TensorBytes.requireLittleEndianHost();
+        if (tensors == null) {
+            throw new IllegalArgumentException("tensors must not be null");
+        }
+        List<String> names = new ArrayList<>(tensors.size());
+        List<INDArray> arrays = new ArrayList<>(tensors.size());
+        List<TensorInfo> infos = new ArrayList<>(tensors.size());
+        for (Map.Entry<String, ? extends INDArray> e : tensors.entrySet()) {
+            String name = e.getKey();
+            INDArray a = e.getValue();
+            if (name == null) {
+                throw new IllegalArgumentException("tensor name must not be null");
+            }
+            if (METADATA_KEY.equals(name)) {
+                throw new IllegalArgumentException("'" + METADATA_KEY + "' is reserved for metadata and cannot name a"
+                        + " tensor");
+            }
+            if (a == null) {
+                throw new IllegalArgumentException("tensor '" + name + "' is null");
+            }
+            DType dtype;
+            try {
+                dtype = DType.of(a.dataType());
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("tensor '" + name + "': " + ex.getMessage(), ex);
+            }
+            names.add(name);
+            arrays.add(a);
+            infos.add(new TensorInfo(dtype, a.shape()));
+        }
+        byte[] header = headerBytes(names, infos, metadata == null ? Map.of() : metadata);
+
+        Path target = file.toAbsolutePath();
+        Path dir = target.getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+                writeFully(ch, prefix);
+                writeFully(ch, ByteBuffer.wrap(header));
+                for (int i = 0; i < arrays.size(); i++) {
+                    writeTensor(ch, arrays.get(i), infos.get(i));
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    private static byte[] headerBytes(List<String> names, List<TensorInfo> infos, Map<String, String> metadata)
+            throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (JsonGenerator g = JSON.getFactory().createGenerator(out)) {
+            g.writeStartObject();
+            if (!metadata.isEmpty()) {
+                g.writeObjectFieldStart(METADATA_KEY);
+                for (Map.Entry<String, String> m : metadata.entrySet()) {
+                    if (m.getKey() == null || m.getValue() == null) {
+                        throw new IllegalArgumentException("metadata keys and values must not be null (key "
+                                + m.getKey() + ")");
+                    }
+                    g.writeStringField(m.getKey(), m.getValue());
+                }
+                g.writeEndObject();
+            }
+            long offset = 0;
+            for (int i = 0; i < names.size(); i++) {
+                TensorInfo info = infos.get(i);
+                long end = Math.addExact(offset, info.byteSize());
+                g.writeObjectFieldStart(names.get(i));
+                g.writeStringField("dtype", info.dtype().name());
+                g.writeArrayFieldStart("shape");
+                for (long d : info.shape()) {
+                    g.writeNumber(d);
+                }
+                g.writeEndArray();
+                g.writeArrayFieldStart("data_offsets");
+                g.writeNumber(offset);
+                g.writeNumber(end);
+                g.writeEndArray();
+                g.writeEndObject();
+                offset = end;
+            }
+            g.writeEndObject();
+        }
+        int padded = (out.size() + 7) & ~7;
+        while (out.size() < padded) {
+            out.write(' ');
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeTensor(FileChannel ch, INDArray array, TensorInfo info) throws IOException {
+        long bytes = info.byteSize();
+        if (bytes == 0) {
+            return;
+        }
+        INDArray a = TensorBytes.isDenseC(array) ? array : TensorBytes.denseCopy(array);
+        long chunk = 1L << 30;
+        for (long off = 0; off < bytes; off += chunk) {
+            int n = (int) Math.min(chunk, bytes - off);
+            writeFully(ch, TensorBytes.window(a, off, n));
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
         }
     }
 

@@ -49,6 +49,33 @@ final class TensorBytes {
         return bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** True when {@code a}'s elements lie at offset 0 of its buffer in dense C order (no copy needed to write it). */
+    static boolean isDenseC(INDArray a) {
+        if (a.isEmpty()) {
+            return true;
+        }
+        if (a.offset() != 0 || a.data().length() < a.length()) {
+            return false;
+        }
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    /** A dense C-order copy outside any workspace. */
+    static INDArray denseCopy(INDArray a) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return a.dup('c');
+        }
+    }
+
     /**
      * Reads {@code numel} elements of type {@code type} from {@code src} at {@code offset} into a new C-order array
      * of {@code shape}: type's natural ND4J type, or FLOAT when {@code toFloat} (type must be floating point).
