@@ -36,7 +36,8 @@ import javax.imageio.stream.ImageOutputStream;
  *
  * <p>Values that are Latin-1 text go into {@code tEXt} chunks, any other value into an uncompressed {@code iTXt}
  * chunk (UTF-8), so every Java string without NUL characters round-trips. Keys follow the PNG keyword rules: 1-79
- * Latin-1 printable characters, no leading, trailing or consecutive spaces. Reading returns the {@code tEXt},
+ * Latin-1 printable characters, no leading, trailing or consecutive spaces. Entries are written in map order, the
+ * tEXt ones before the iTXt ones (javax.imageio groups chunks by type). Reading returns the {@code tEXt},
  * {@code zTXt} and {@code iTXt} entries found anywhere in the file, in file order (a repeated key keeps its last value).
  */
 public final class PngFiles {
@@ -51,7 +52,7 @@ public final class PngFiles {
         writeAtomically(file, encode(image, text));
     }
 
-    /** The PNG bytes of an image with text entries (in map order). */
+    /** The PNG bytes of an image with text entries (tEXt entries first, each kind in map order). */
     public static byte[] encode(RenderedImage image, Map<String, String> text) throws IOException {
         Map<String, String> entries = text == null ? Map.of() : text;
         IIOMetadataNode tEXt = new IIOMetadataNode("tEXt");

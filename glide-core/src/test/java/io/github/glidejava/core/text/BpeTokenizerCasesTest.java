@@ -79,7 +79,9 @@ class BpeTokenizerCasesTest {
     private static void checkCase(JsonNode c) {
         String text = c.get("text").asText();
         // The JSON text and its recorded UTF-8 bytes must agree, else the file was mis-parsed.
-        assertEquals(c.get("text_utf8_hex").asText(), HexFormat.of().formatHex(text.getBytes(StandardCharsets.UTF_8)));
+        if (c.has("text_utf8_hex")) {
+            assertEquals(c.get("text_utf8_hex").asText(), HexFormat.of().formatHex(text.getBytes(StandardCharsets.UTF_8)));
+        }
         assertEquals(c.get("lowered").asText(), PythonText.lower(text), "lowered");
         assertEquals(strings(c.get("pretokens")), tokenizer.preTokens(text), "pretokens");
         assertEquals(strings(c.get("pieces")), tokenizer.pieces(text), "pieces");
