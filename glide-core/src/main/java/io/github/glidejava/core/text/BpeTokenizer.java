@@ -60,7 +60,7 @@ public final class BpeTokenizer {
     /** Symbol index -> vocabulary id, -1 for a symbol that is not in the vocabulary. */
     private final int[] symbolToken;
     /** (left symbol << 32 | right symbol) -> (rank << 32 | merged symbol). */
-    private final Map<Long, Long> merges;
+    private final PairTable merges;
     /** Pre-token (as matched, before byte-level mapping) -> ids. */
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
@@ -81,7 +81,7 @@ public final class BpeTokenizer {
         for (int b = 0; b < 256; b++) {
             intern(String.valueOf(ByteLevel.encode(b)), symbolIndex, symbolList);
         }
-        this.merges = new HashMap<>(mergeList.size() * 2);
+        this.merges = new PairTable(mergeList.size());
         for (int rank = 0; rank < mergeList.size(); rank++) {
             String[] pair = mergeList.get(rank);
             if (pair == null) {
@@ -93,7 +93,7 @@ public final class BpeTokenizer {
             // dict(zip(merges, range(...))): a repeated pair keeps its last rank.
             merges.put(left << 32 | right, (long) rank << 32 | merged);
         }
-        this.numMerges = merges.size();
+        this.numMerges = merges.size;
         this.symbols = symbolList.toArray(new String[0]);
         this.symbolToken = new int[symbols.length];
         for (int s = 0; s < symbols.length; s++) {
@@ -356,8 +356,8 @@ public final class BpeTokenizer {
             int first = -1;
             int second = -1;
             for (int i = 0; i + 1 < n; i++) {
-                Long m = merges.get((long) w[i] << 32 | w[i + 1]);
-                if (m != null && m < best) {
+                long m = merges.get((long) w[i] << 32 | w[i + 1]);
+                if (m >= 0 && m < best) {
                     best = m;
                     first = w[i];
                     second = w[i + 1];
@@ -379,6 +379,60 @@ public final class BpeTokenizer {
             n = out;
         }
         return n;
+    }
+
+    /**
+     * Open-addressing map from non-negative long keys to non-negative long values. A boxed HashMap<Long, Long> would
+     * hash a pair (a << 32 | b) to a ^ b, which collides badly for symbol indices.
+     */
+    private static final class PairTable {
+        private final long[] keys;
+        private final long[] values;
+        private final int mask;
+        int size;
+
+        PairTable(int expected) {
+            int capacity = Integer.highestOneBit(Math.max(16, expected * 2) - 1) << 1;
+            keys = new long[capacity];
+            values = new long[capacity];
+            mask = capacity - 1;
+            java.util.Arrays.fill(keys, -1L);
+        }
+
+        private int slot(long key) {
+            long h = key * 0x9E3779B97F4A7C15L;
+            return (int) (h ^ (h >>> 32)) & mask;
+        }
+
+        void put(long key, long value) {
+            int i = slot(key);
+            while (keys[i] != -1L && keys[i] != key) {
+                i = (i + 1) & mask;
+            }
+            if (keys[i] == -1L) {
+                if (size + 1 > keys.length * 3 / 4) {
+                    throw new IllegalStateException("pair table full"); // sized for all merges up front
+                }
+                keys[i] = key;
+                size++;
+            }
+            values[i] = value;
+        }
+
+        /** The value, or -1 when absent. */
+        long get(long key) {
+            int i = slot(key);
+            while (true) {
+                long k = keys[i];
+                if (k == key) {
+                    return values[i];
+                }
+                if (k == -1L) {
+                    return -1L;
+                }
+                i = (i + 1) & mask;
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ decoding
