@@ -40,20 +40,38 @@ public final class BatchOps {
         return column(v, rank);
     }
 
-    /** Channels {@code [from, to)} along dimension 1 (a view). */
+    /** Channels {@code [from, to)} along dimension 1, as a new dense array. */
     public static INDArray channels(INDArray a, long from, long to) {
-        INDArrayIndex[] idx = new INDArrayIndex[a.rank()];
-        Arrays.fill(idx, NDArrayIndex.all());
-        idx[1] = NDArrayIndex.interval(from, to);
-        return a.get(idx);
+        return slice(a, 1, from, to);
     }
 
-    /** Rows {@code [from, to)} along dimension 0 (a view). */
+    /** Rows {@code [from, to)} along dimension 0, as a new dense array. */
     public static INDArray rows(INDArray a, long from, long to) {
-        INDArrayIndex[] idx = new INDArrayIndex[a.rank()];
+        return slice(a, 0, from, to);
+    }
+
+    /**
+     * A dense copy of {@code [from, to)} along one dimension. ND4J 1.0.0-M2.1 returns a wrong (rank-0) result when
+     * an interval is taken from an array that is itself a view, so views are made dense first and the result shape
+     * is checked.
+     */
+    private static INDArray slice(INDArray a, int dim, long from, long to) {
+        if (from < 0 || to > a.size(dim) || from > to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") out of range for dimension " + dim
+                    + " of shape " + Arrays.toString(a.shape()));
+        }
+        INDArray base = a.isView() ? a.dup() : a;
+        INDArrayIndex[] idx = new INDArrayIndex[base.rank()];
         Arrays.fill(idx, NDArrayIndex.all());
-        idx[0] = NDArrayIndex.interval(from, to);
-        return a.get(idx);
+        idx[dim] = NDArrayIndex.interval(from, to);
+        INDArray out = base.get(idx).dup();
+        long[] expected = base.shape().clone();
+        expected[dim] = to - from;
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new IllegalStateException("ND4J slice returned shape " + Arrays.toString(out.shape()) + ", expected "
+                    + Arrays.toString(expected));
+        }
+        return out;
     }
 
     /** int64 {@code [n]} filled with {@code value}. */

@@ -289,7 +289,7 @@ public final class GaussianDiffusion {
     }
 
     /**
-     * The eps channels of a model output: the first C channels of a C- or 2C-channel output (a view).
+     * The eps channels of a model output: the first C channels of a C- or 2C-channel output.
      *
      * @throws IllegalArgumentException when the output's shape is not {@code [N, C or 2C, ...]}
      */
@@ -376,15 +376,19 @@ public final class GaussianDiffusion {
      * the mean are recomputed from the new eps (no clamp, as in the reference).
      */
     public MeanVariance conditionScore(GradientFunction condFn, MeanVariance pmv, INDArray x, int[] t) {
+        INDArray eps = conditionedEps(condFn, pmv.predXStart(), x, t);
+        INDArray predXStart = predictXStartFromEps(x, t, eps);
+        INDArray mean = qPosterior(predXStart, x, t).mean();
+        return new MeanVariance(mean, pmv.variance(), pmv.logVariance(), predXStart, eps);
+    }
+
+    /** The eps of {@link #conditionScore}: {@code eps(x, x0) - sqrt(1 - ab) * grad}. */
+    public INDArray conditionedEps(GradientFunction condFn, INDArray predXStart, INDArray x, int[] t) {
         int r = x.rank();
         INDArray grad = condFn.gradient(x, modelTimesteps(checkRows(x, t)));
         checkSameShape(grad, x, "cond_fn gradient");
         INDArray alphaBar = BatchOps.column(alphasCumprod, t, r);
-        INDArray eps = predictEpsFromXStart(x, t, pmv.predXStart())
-                .sub(grad.mul(Transforms.sqrt(alphaBar.rsub(1.0), false)));
-        INDArray predXStart = predictXStartFromEps(x, t, eps);
-        INDArray mean = qPosterior(predXStart, x, t).mean();
-        return new MeanVariance(mean, pmv.variance(), pmv.logVariance(), predXStart, eps);
+        return predictEpsFromXStart(x, t, predXStart).sub(grad.mul(Transforms.sqrt(alphaBar.rsub(1.0), false)));
     }
 
     // ------------------------------------------------------------------ helpers

@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param variance    exp(logVariance)
  * @param logVariance model log variance
  * @param predXStart  predicted x_0 after the denoised hook and clipping
- * @param eps         the eps channels of the model output (a view, before clipping)
+ * @param eps         the eps channels of the model output (before clipping)
  */
 public record MeanVariance(INDArray mean, INDArray variance, INDArray logVariance, INDArray predXStart,
                            INDArray eps) {
