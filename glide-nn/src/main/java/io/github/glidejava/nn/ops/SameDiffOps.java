@@ -69,6 +69,14 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
         return record(sd.placeHolder(name, type, shape), shape);
     }
 
+    /** Renames a variable (keeping its tracked shape). */
+    public SDVariable rename(SDVariable v, String name) {
+        long[] s = shape(v);
+        SDVariable r = v.rename(name);
+        shapes.put(r.name(), s);
+        return r;
+    }
+
     private SDVariable record(SDVariable v, long[] shape) {
         shapes.put(v.name(), shape);
         return v;
