@@ -1,0 +1,308 @@
+package io.github.glidejava.nn.ops;
+
+import java.util.Arrays;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import org.nd4j.enums.WeightsFormat;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Pooling2DConfig;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.DivOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.factory.ops.NDBase;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import io.github.glidejava.core.GlideBackend;
+
+/**
+ * Eager back-end: every operation runs at once on INDArrays (float32). Intermediate arrays are allocated in ND4J
+ * workspaces: {@link #run} opens one for a whole forward pass and each {@link #block} a nested scratch workspace
+ * whose memory is reused from block to block, so repeated forwards do not grow memory.
+ */
+public final class EagerOps implements TensorOps<INDArray> {
+    private static final String ROOT_WS = "glide-eager";
+    private static final String BLOCK_WS = "glide-eager-block-";
+    private static final WorkspaceConfiguration WS_CONF = WorkspaceConfiguration.builder()
+            .initialSize(0)
+            .policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .overallocationLimit(0.2)
+            .policyLearning(LearningPolicy.FIRST_LOOP)
+            .policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE)
+            .build();
+
+    private final Function<String, INDArray> params;
+    private final NDBase base = new NDBase();
+    private int depth;
+
+    /** @param params the parameter lookup, e.g. {@code store::get} of a ParameterStore */
+    public EagerOps(Function<String, INDArray> params) {
+        GlideBackend.init();
+        this.params = params;
+    }
+
+    /**
+     * Runs {@code body} inside this thread's forward workspace and returns its result detached (outside any
+     * workspace). Everything else the forward allocated is reused by the next call.
+     */
+    public INDArray run(Supplier<INDArray> body) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, ROOT_WS)) {
+            depth = 0;
+            return body.get().detach();
+        }
+    }
+
+    /** {@link #run} for several outputs: each is detached. */
+    public java.util.Map<String, INDArray> runAll(Supplier<java.util.Map<String, INDArray>> body) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, ROOT_WS)) {
+            depth = 0;
+            java.util.Map<String, INDArray> out = new java.util.LinkedHashMap<>();
+            for (java.util.Map.Entry<String, INDArray> e : body.get().entrySet()) {
+                out.put(e.getKey(), e.getValue().detach());
+            }
+            return out;
+        }
+    }
+
+    // ---- parameters and constants ---------------------------------------------------------------------------
+
+    @Override
+    public INDArray param(String key) {
+        return params.apply(key);
+    }
+
+    @Override
+    public INDArray constant(INDArray value) {
+        return value;
+    }
+
+    @Override
+    public long[] shape(INDArray x) {
+        return x.shape();
+    }
+
+    @Override
+    public INDArray toFloat(INDArray x) {
+        return x.dataType() == DataType.FLOAT ? x : x.castTo(DataType.FLOAT);
+    }
+
+    @Override
+    public INDArray block(String name, Supplier<INDArray> body) {
+        MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
+        if (parent == null) {
+            return body.get();
+        }
+        String parentId = parent.getId();
+        depth++;
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, BLOCK_WS + depth)) {
+            INDArray out = body.get();
+            return out.leverageTo(parentId);
+        } finally {
+            depth--;
+        }
+    }
+
+    // ---- linear algebra -------------------------------------------------------------------------------------
+
+    @Override
+    public INDArray conv2d(INDArray x, INDArray weight, INDArray bias, int stride, int padding) {
+        Shapes.conv2d(x.shape(), weight.shape(), stride, padding);
+        Conv2DConfig cfg = Conv2DConfig.builder()
+                .kH(weight.size(0)).kW(weight.size(1))
+                .sH(stride).sW(stride).pH(padding).pW(padding).dH(1).dW(1)
+                .paddingMode(PaddingMode.VALID)
+                .dataFormat(Conv2DConfig.NCHW)
+                .weightsFormat(WeightsFormat.YXIO)
+                .build();
+        return bias == null ? Nd4j.cnn().conv2d(x, weight, cfg) : Nd4j.cnn().conv2d(x, weight, bias, cfg);
+    }
+
+    @Override
+    public INDArray matmul(INDArray a, INDArray b, boolean transposeA, boolean transposeB) {
+        Shapes.matmul(a.shape(), b.shape(), transposeA, transposeB);
+        return Nd4j.matmul(a, b, transposeA, transposeB, false);
+    }
+
+    // ---- element-wise ---------------------------------------------------------------------------------------
+
+    private static INDArray out(INDArray a, INDArray b) {
+        return Nd4j.createUninitialized(a.dataType(), Shapes.broadcast(a.shape(), b.shape()));
+    }
+
+    @Override
+    public INDArray add(INDArray a, INDArray b) {
+        INDArray z = out(a, b);
+        return Nd4j.exec(new AddOp(a, b, z))[0];
+    }
+
+    @Override
+    public INDArray sub(INDArray a, INDArray b) {
+        INDArray z = out(a, b);
+        return Nd4j.exec(new SubOp(a, b, z))[0];
+    }
+
+    @Override
+    public INDArray mul(INDArray a, INDArray b) {
+        INDArray z = out(a, b);
+        return Nd4j.exec(new MulOp(a, b, z))[0];
+    }
+
+    @Override
+    public INDArray div(INDArray a, INDArray b) {
+        INDArray z = out(a, b);
+        return Nd4j.exec(new DivOp(a, b, z))[0];
+    }
+
+    @Override
+    public INDArray add(INDArray a, double s) {
+        return a.add(s);
+    }
+
+    @Override
+    public INDArray mul(INDArray a, double s) {
+        return a.mul(s);
+    }
+
+    @Override
+    public INDArray exp(INDArray x) {
+        return Transforms.exp(x, true);
+    }
+
+    @Override
+    public INDArray log(INDArray x) {
+        return Transforms.log(x, true);
+    }
+
+    @Override
+    public INDArray sqrt(INDArray x) {
+        return Transforms.sqrt(x, true);
+    }
+
+    @Override
+    public INDArray rsqrt(INDArray x) {
+        return Nd4j.math().rsqrt(x);
+    }
+
+    @Override
+    public INDArray square(INDArray x) {
+        return x.mul(x);
+    }
+
+    @Override
+    public INDArray erf(INDArray x) {
+        return Nd4j.math().erf(x);
+    }
+
+    @Override
+    public INDArray tanh(INDArray x) {
+        return Transforms.tanh(x, true);
+    }
+
+    @Override
+    public INDArray sigmoid(INDArray x) {
+        return Transforms.sigmoid(x, true);
+    }
+
+    @Override
+    public INDArray cos(INDArray x) {
+        return Transforms.cos(x, true);
+    }
+
+    @Override
+    public INDArray sin(INDArray x) {
+        return Transforms.sin(x, true);
+    }
+
+    // ---- shape ----------------------------------------------------------------------------------------------
+
+    @Override
+    public INDArray reshape(INDArray x, long... shape) {
+        long[] s = Shapes.resolveReshape(x.shape(), shape);
+        return x.reshape('c', s);
+    }
+
+    @Override
+    public INDArray permute(INDArray x, int... axes) {
+        Shapes.permute(x.shape(), axes);
+        return x.permute(axes);
+    }
+
+    @Override
+    public INDArray concat(int axis, java.util.List<INDArray> xs) {
+        long[][] shapes = new long[xs.size()][];
+        for (int i = 0; i < shapes.length; i++) {
+            shapes[i] = xs.get(i).shape();
+        }
+        Shapes.concat(axis, shapes);
+        return Nd4j.concat(axis, xs.toArray(new INDArray[0]));
+    }
+
+    @Override
+    public INDArray slice(INDArray x, int axis, long from, long to) {
+        if (from < 0 || to > x.size(axis) || from >= to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") of axis " + axis + " of shape "
+                    + Arrays.toString(x.shape()));
+        }
+        INDArrayIndex[] idx = new INDArrayIndex[x.rank()];
+        for (int i = 0; i < idx.length; i++) {
+            idx[i] = i == axis ? NDArrayIndex.interval(from, to) : NDArrayIndex.all();
+        }
+        return x.get(idx);
+    }
+
+    // ---- reductions and nn ----------------------------------------------------------------------------------
+
+    @Override
+    public INDArray mean(INDArray x, boolean keepDims, int... axes) {
+        Shapes.reduce(x.shape(), keepDims, axes);
+        return x.mean(keepDims, axes);
+    }
+
+    @Override
+    public INDArray softmax(INDArray x, int axis) {
+        return Nd4j.nn().softmax(x, axis);
+    }
+
+    @Override
+    public INDArray upsampleNearest2x(INDArray x) {
+        return Nd4j.cnn().upsampling2d(x, 2, 2, true);
+    }
+
+    @Override
+    public INDArray avgPool2x2(INDArray x) {
+        return Nd4j.cnn().avgPooling2d(x, AVG_POOL_2X2);
+    }
+
+    static final Pooling2DConfig AVG_POOL_2X2 = Pooling2DConfig.builder()
+            .kH(2).kW(2).sH(2).sW(2).pH(0).pW(0).dH(1).dW(1)
+            .type(Pooling2D.Pooling2DType.AVG)
+            .divisor(Pooling2D.Divisor.INCLUDE_PADDING)
+            .paddingMode(PaddingMode.VALID)
+            .isNHWC(false)
+            .build();
+
+    @Override
+    public INDArray gatherRows(INDArray table, INDArray indices) {
+        return base.gather(table, indices, 0);
+    }
+
+    @Override
+    public INDArray dropout(INDArray x, double p) {
+        return x;
+    }
+}

@@ -1,0 +1,53 @@
+package io.github.glidejava.nn.unet;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import io.github.glidejava.nn.layers.Layer;
+import io.github.glidejava.nn.layers.TimestepLayer;
+import io.github.glidejava.nn.ops.TensorOps;
+import io.github.glidejava.nn.params.ParamSpec;
+
+/** glide's TimestepEmbedSequential: children {@code <prefix>.0, <prefix>.1, ...} applied in order. */
+final class TimestepBlock extends Layer {
+    private final List<Layer> children = new ArrayList<>();
+
+    TimestepBlock(String prefix) {
+        super(prefix);
+    }
+
+    /** The key prefix the next child gets. */
+    String nextKey() {
+        return key(Integer.toString(children.size()));
+    }
+
+    <L extends Layer & TimestepLayer> TimestepBlock add(L child) {
+        if (!child.prefix().equals(nextKey())) {
+            throw new IllegalStateException("child " + child.prefix() + " added as " + nextKey());
+        }
+        children.add(child);
+        return this;
+    }
+
+    List<Layer> children() {
+        return Collections.unmodifiableList(children);
+    }
+
+    @Override
+    public void collectParams(List<ParamSpec> out) {
+        for (Layer l : children) {
+            l.collectParams(out);
+        }
+    }
+
+    <T> T forward(TensorOps<T> ops, T x, T emb, T encoderOut) {
+        return ops.block(prefix(), () -> {
+            T h = x;
+            for (Layer l : children) {
+                h = ((TimestepLayer) l).forward(ops, h, emb, encoderOut);
+            }
+            return h;
+        });
+    }
+}
