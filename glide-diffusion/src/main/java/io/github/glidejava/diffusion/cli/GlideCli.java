@@ -1,7 +1,6 @@
 package io.github.glidejava.diffusion.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -10,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
@@ -173,18 +171,10 @@ public final class GlideCli implements Callable<Integer> {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            Properties p = new Properties();
-            try (InputStream in = GlideCli.class.getResourceAsStream("version.properties")) {
-                if (in != null) {
-                    p.load(in);
-                }
-            } catch (IOException ignored) {
-                // fall back to "unknown"
-            }
             return new String[]{
-                    "glide-java " + p.getProperty("version", "unknown"),
-                    "ND4J " + p.getProperty("nd4j", "unknown") + ", Java " + System.getProperty("java.version")
-                            + " (" + System.getProperty("java.vm.name") + ")"};
+                    "glide-java " + io.github.glidejava.diffusion.pipeline.GlideVersion.version(),
+                    "ND4J " + io.github.glidejava.diffusion.pipeline.GlideVersion.nd4jVersion() + ", Java "
+                            + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")"};
         }
     }
 }

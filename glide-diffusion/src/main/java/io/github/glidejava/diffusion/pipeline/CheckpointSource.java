@@ -1,0 +1,122 @@
+package io.github.glidejava.diffusion.pipeline;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.github.glidejava.core.io.SafeTensors;
+import io.github.glidejava.core.io.TensorInfo;
+import io.github.glidejava.core.io.TorchCheckpoint;
+import io.github.glidejava.nn.params.ParameterStore;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The tensors of a checkpoint file, PyTorch {@code .pt} (zip) or safetensors, recognised by content, read lazily
+ * tensor by tensor. Names are the state-dict keys of the U-Net: a prefix common to the U-Net's names (e.g. the
+ * fixture files' {@code param.}) is removed and other tensors are ignored.
+ */
+final class CheckpointSource implements ParameterStore.TorchTensors, AutoCloseable {
+    private static final String CONV_IN = "input_blocks.0.0.weight";
+
+    private final Path file;
+    private final String format;
+    private final SafeTensors safeTensors;
+    private final TorchCheckpoint torch;
+    private final String prefix;
+    private final List<String> keys;
+
+    private CheckpointSource(Path file, SafeTensors st, TorchCheckpoint tc) {
+        this.file = file;
+        this.safeTensors = st;
+        this.torch = tc;
+        this.format = st != null ? "safetensors" : "PyTorch zip";
+        List<String> all = st != null ? st.names() : tc.names();
+        this.prefix = all.stream().filter(n -> n.endsWith(CONV_IN)).findFirst()
+                .map(n -> n.substring(0, n.length() - CONV_IN.length())).orElse("");
+        List<String> ks = new ArrayList<>();
+        for (String n : all) {
+            if (n.startsWith(prefix)) {
+                ks.add(n.substring(prefix.length()));
+            }
+        }
+        this.keys = Collections.unmodifiableList(ks);
+    }
+
+    static CheckpointSource open(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            throw new NoSuchFileException(file.toString(), null, "checkpoint not found");
+        }
+        byte[] head = new byte[4];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, 4);
+        }
+        if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+            return new CheckpointSource(file, null, TorchCheckpoint.open(file));
+        }
+        return new CheckpointSource(file, SafeTensors.open(file), null);
+    }
+
+    Path file() {
+        return file;
+    }
+
+    String format() {
+        return format;
+    }
+
+    /** The U-Net's tensor shapes (prefix removed). */
+    Map<String, long[]> shapes() {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        for (String k : keys) {
+            m.put(k, shape(k));
+        }
+        return m;
+    }
+
+    /** safetensors {@code __metadata__}; empty for .pt files. */
+    Map<String, String> metadata() {
+        return safeTensors != null ? safeTensors.metadata() : Map.of();
+    }
+
+    @Override
+    public List<String> keys() {
+        return keys;
+    }
+
+    @Override
+    public long[] shape(String key) {
+        return info(key).shape();
+    }
+
+    private TensorInfo info(String key) {
+        return safeTensors != null ? safeTensors.info(prefix + key) : torch.info(prefix + key);
+    }
+
+    @Override
+    public INDArray getFloat(String key) {
+        return safeTensors != null ? safeTensors.getFloat(prefix + key) : torch.getFloat(prefix + key);
+    }
+
+    @Override
+    public String describe() {
+        return file + (prefix.isEmpty() ? "" : " (tensors " + prefix + "*)");
+    }
+
+    @Override
+    public void close() {
+        if (safeTensors != null) {
+            safeTensors.close();
+        }
+        if (torch != null) {
+            torch.close();
+        }
+    }
+}

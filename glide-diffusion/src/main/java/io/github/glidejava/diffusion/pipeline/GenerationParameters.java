@@ -1,0 +1,125 @@
+package io.github.glidejava.diffusion.pipeline;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Everything that determines a pipeline call's images: written into every PNG the pipeline saves (see
+ * {@link #toPngText(int)}) so that an image says how it was made.
+ *
+ * @param task                "text-to-image", "inpaint" or "upsample"
+ * @param baseModel           the base model's name (checkpoint file name), null for upsample calls
+ * @param sampler             base-stage sampler ("ddpm", ...), null when there is no base stage
+ * @param steps               base-stage timestep respacing ("100", "ddim50", "fast27", ...)
+ * @param guidanceScale       classifier-free guidance scale of the base stage
+ * @param upsampler           the upsampler's name, null when the call did not upsample
+ * @param upsampleSampler     upsampling sampler, null without upsampler
+ * @param upsampleSteps       upsampling respacing
+ * @param upsampleTemperature factor on the upsampler's initial noise
+ * @param imagesPerPrompt     images the call produced
+ * @param batchSize           images sampled at once (the noise depends on it)
+ */
+public record GenerationParameters(
+        String task,
+        String prompt,
+        long seed,
+        String baseModel,
+        String sampler,
+        String steps,
+        double guidanceScale,
+        String upsampler,
+        String upsampleSampler,
+        String upsampleSteps,
+        double upsampleTemperature,
+        int imagesPerPrompt,
+        int batchSize,
+        int width,
+        int height) {
+
+    /** PNG text key holding these parameters as JSON. */
+    public static final String PNG_KEY = "glide";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public GenerationParameters {
+        Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(prompt, "prompt");
+    }
+
+    /** The parameters as an ordered map (JSON field names = record component names). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("task", task);
+        m.put("prompt", prompt);
+        m.put("seed", seed);
+        m.put("baseModel", baseModel);
+        m.put("sampler", sampler);
+        m.put("steps", steps);
+        m.put("guidanceScale", guidanceScale);
+        m.put("upsampler", upsampler);
+        m.put("upsampleSampler", upsampleSampler);
+        m.put("upsampleSteps", upsampleSteps);
+        m.put("upsampleTemperature", upsampleTemperature);
+        m.put("imagesPerPrompt", imagesPerPrompt);
+        m.put("batchSize", batchSize);
+        m.put("width", width);
+        m.put("height", height);
+        return m;
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(toMap());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * PNG text entries for image {@code index} of the call: {@code Software}, {@code Description} (the prompt), and
+     * {@value #PNG_KEY} (these parameters as JSON, plus the image's index).
+     */
+    public Map<String, String> toPngText(int index) {
+        Map<String, Object> m = toMap();
+        m.put("imageIndex", index);
+        Map<String, String> text = new LinkedHashMap<>();
+        text.put("Software", "glide-java " + GlideVersion.version());
+        text.put("Description", prompt);
+        try {
+            text.put(PNG_KEY, JSON.writeValueAsString(m));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return text;
+    }
+
+    /** The parameters recorded in a PNG's text entries (as {@link #toPngText} writes them). */
+    public static GenerationParameters fromPngText(Map<String, String> text) {
+        String json = text.get(PNG_KEY);
+        if (json == null) {
+            throw new IllegalArgumentException("no '" + PNG_KEY + "' text entry: not an image saved by glide-java"
+                    + " (entries: " + text.keySet() + ")");
+        }
+        try {
+            JsonNode j = JSON.readTree(json);
+            return new GenerationParameters(j.get("task").asText(), j.get("prompt").asText(), j.get("seed").asLong(),
+                    text(j, "baseModel"), text(j, "sampler"), text(j, "steps"), j.get("guidanceScale").asDouble(),
+                    text(j, "upsampler"), text(j, "upsampleSampler"), text(j, "upsampleSteps"),
+                    j.get("upsampleTemperature").asDouble(), j.get("imagesPerPrompt").asInt(),
+                    j.get("batchSize").asInt(), j.get("width").asInt(), j.get("height").asInt());
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalArgumentException("the '" + PNG_KEY + "' text entry is not glide-java's parameter JSON: "
+                    + json, e);
+        }
+    }
+
+    private static String text(JsonNode j, String key) {
+        JsonNode v = j.get(key);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+}

@@ -1,0 +1,182 @@
+package io.github.glidejava.diffusion.pipeline;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.glidejava.diffusion.GaussianDiffusion;
+import io.github.glidejava.nn.params.ParameterMismatchException;
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.Text2ImUNet;
+
+/**
+ * A GLIDE U-Net with its weights, its configuration and its (un-respaced) diffusion process: one slot of a
+ * {@link GlidePipeline}. Immutable; a loaded model may be shared by several pipelines and threads.
+ */
+public final class GlideModel {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Text2ImUNet unet;
+    private final GlideModelKind kind;
+    private final String name;
+    private final GaussianDiffusion diffusion;
+
+    private GlideModel(Text2ImUNet unet, String name) {
+        this.unet = unet;
+        GlideModelConfig c = unet.config();
+        this.kind = GlideModelKind.of(c.superRes(), c.inpaint());
+        this.name = name;
+        this.diffusion = GaussianDiffusion.builder().schedule(c.noiseSchedule()).steps(c.diffusionSteps()).build();
+    }
+
+    /** A model that already has its weights (e.g. initialised for training, or loaded by other means). */
+    public static GlideModel of(Text2ImUNet unet, String name) {
+        Objects.requireNonNull(unet, "unet");
+        Objects.requireNonNull(name, "name");
+        if (!unet.hasParameters()) {
+            throw new IllegalArgumentException("model '" + name + "' has no weights; load or initialise them first");
+        }
+        return new GlideModel(unet, name);
+    }
+
+    /**
+     * Loads a checkpoint (PyTorch {@code .pt} or safetensors, recognised by content). The configuration comes from
+     * the file when it records one (safetensors metadata {@code options}, or {@code config.options} of the
+     * reference fixtures), else from the preset of the model kind the file's shapes show (base, upsample,
+     * base-inpaint, upsample-inpaint: GLIDE's released architectures).
+     */
+    public static GlideModel load(Path checkpoint) throws IOException {
+        return load(checkpoint, null);
+    }
+
+    /**
+     * Loads a checkpoint with an explicit configuration (glide's create_model options). Fails with a message naming
+     * every difference when the file's architecture is not the configuration's.
+     */
+    public static GlideModel load(Path checkpoint, GlideModelConfig config) throws IOException {
+        Objects.requireNonNull(checkpoint, "checkpoint");
+        try (CheckpointSource src = CheckpointSource.open(checkpoint)) {
+            CheckpointLayout layout;
+            try {
+                layout = CheckpointLayout.infer(src.shapes());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(checkpoint + ": " + e.getMessage(), e);
+            }
+            String origin;
+            if (config != null) {
+                origin = "the given configuration";
+            } else {
+                Optional<GlideModelConfig> embedded = embeddedConfig(src);
+                config = embedded.orElseGet(() -> GlideModelConfig.preset(layout.kind().id()));
+                origin = embedded.isPresent() ? "the configuration recorded in the file"
+                        : "the '" + layout.kind().id() + "' preset (GLIDE's released " + layout.kind().id() + " model)";
+            }
+            checkArchitecture(checkpoint, layout, config, origin);
+            Text2ImUNet unet = Text2ImUNet.create(config);
+            try {
+                unet.loadWeights(src);
+            } catch (ParameterMismatchException e) {
+                throw new IllegalArgumentException(e.getMessage() + " (configuration: " + origin + ")", e);
+            }
+            return new GlideModel(unet, checkpoint.getFileName().toString());
+        }
+    }
+
+    private static Optional<GlideModelConfig> embeddedConfig(CheckpointSource src) {
+        Map<String, String> md = src.metadata();
+        try {
+            if (md.containsKey("options")) {
+                return Optional.of(GlideModelConfig.fromJson(md.get("options")));
+            }
+            if (md.containsKey("config")) {
+                JsonNode options = JSON.readTree(md.get("config")).get("options");
+                if (options != null && options.isObject()) {
+                    return Optional.of(GlideModelConfig.fromOptions(options));
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException(src.file() + ": the model options in its metadata are unusable: "
+                    + e.getMessage(), e);
+        }
+        return Optional.empty();
+    }
+
+    /** Compares what the shapes show with the configuration, naming every difference. */
+    static void checkArchitecture(Path file, CheckpointLayout layout, GlideModelConfig c, String origin) {
+        List<String> diffs = new ArrayList<>();
+        GlideModelKind configKind = GlideModelKind.of(c.superRes(), c.inpaint());
+        if (configKind != layout.kind()) {
+            diffs.add("it is a " + layout.kind().id() + " model (" + layout.kind().modelClass()
+                    + ", first convolution takes " + layout.inChannels() + " channels) but the configuration describes a "
+                    + configKind.id() + " model (" + configKind.inChannels() + " channels)");
+        }
+        compare(diffs, "image_size", layout.imageSize(), c.imageSize());
+        compare(diffs, "num_channels", layout.modelChannels(), c.numChannels());
+        compare(diffs, "num_res_blocks", layout.numResBlocks(), c.numResBlocks());
+        compare(diffs, "channel_mult", join(layout.channelMult()),
+                Arrays.stream(c.channelMultiplier()).mapToObj(String::valueOf).collect(Collectors.joining(",")));
+        compare(diffs, "attention_resolutions", join(layout.attentionResolutions()),
+                join(Arrays.stream(c.attentionResolutions().split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                        .map(Integer::valueOf).sorted((a, b) -> b - a).collect(Collectors.toList())));
+        compare(diffs, "xf_width", layout.xfWidth(), c.xfWidth());
+        if (c.xfWidth() > 0) {
+            compare(diffs, "xf_layers", layout.xfLayers(), c.xfLayers());
+            compare(diffs, "text_ctx", layout.textCtx(), c.textCtx());
+        }
+        compare(diffs, "use_scale_shift_norm", layout.useScaleShiftNorm(), c.useScaleShiftNorm());
+        compare(diffs, "resblock_updown", layout.resblockUpdown(), c.resblockUpdown());
+        if (!diffs.isEmpty()) {
+            throw new IllegalArgumentException(file + " does not match " + origin + ": " + String.join("; ", diffs)
+                    + ". Pass the model's create_model options (GlideModelConfig) with the checkpoint.");
+        }
+    }
+
+    private static void compare(List<String> diffs, String option, Object inFile, Object inConfig) {
+        if (!inFile.equals(inConfig)) {
+            diffs.add(option + " is " + inFile + " in the file but " + inConfig + " in the configuration");
+        }
+    }
+
+    private static String join(List<Integer> xs) {
+        return xs.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    public Text2ImUNet unet() {
+        return unet;
+    }
+
+    public GlideModelConfig config() {
+        return unet.config();
+    }
+
+    public GlideModelKind kind() {
+        return kind;
+    }
+
+    /** A name for logs and image metadata: the checkpoint's file name, or the name given to {@link #of}. */
+    public String name() {
+        return name;
+    }
+
+    /** The model's full (un-respaced) diffusion process: its noise schedule over {@code diffusion_steps}. */
+    public GaussianDiffusion diffusion() {
+        return diffusion;
+    }
+
+    public int imageSize() {
+        return unet.config().imageSize();
+    }
+
+    @Override
+    public String toString() {
+        return "GlideModel[" + name + ", " + kind.id() + ", " + imageSize() + "x" + imageSize() + "]";
+    }
+}
