@@ -1,0 +1,319 @@
+package io.github.glidejava.diffusion.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import io.github.glidejava.core.image.ImageTensors;
+import io.github.glidejava.core.image.PngFiles;
+import io.github.glidejava.diffusion.sampling.SamplerType;
+import io.github.glidejava.diffusion.sampling.SamplingCancelledException;
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * End to end on the fixtures' tiny models (real .pt files, configurations from the fixture metadata): prompt -> base
+ * -> upsampler -> PNG, inpainting, determinism, concurrency, and the errors build() and the calls give.
+ */
+class GlidePipelineTest {
+    private static final String BASE = GlideModelKind.BASE.modelClass();
+    private static final String UPSAMPLE = GlideModelKind.UPSAMPLE.modelClass();
+    private static final String INPAINT = GlideModelKind.BASE_INPAINT.modelClass();
+    private static final String PROMPT = "an oil painting of a corgi";
+
+    @TempDir
+    Path tmp;
+
+    private static GlidePipeline.Builder text2im() {
+        return GlidePipeline.builder().base(TinyModels.model(BASE)).upsampler(TinyModels.model(UPSAMPLE))
+                .tokenizer(TinyModels.tokenizer()).steps("2").upsampleSteps("2");
+    }
+
+    @Test
+    void promptToUpsampledPngWithParameters() throws IOException {
+        List<String> progress = new ArrayList<>();
+        GlidePipeline p = text2im().seed(7).progressListener((stage, step, n, batch, batches) ->
+                progress.add(stage + " " + step + "/" + n)).build();
+        GlideResult r = p.sample(PROMPT);
+
+        GlideModel up = TinyModels.model(UPSAMPLE);
+        GlideModel base = TinyModels.model(BASE);
+        assertEquals(1, r.size());
+        assertArrayEquals(new long[]{1, 3, up.imageSize(), up.imageSize()}, r.samples().shape());
+        assertArrayEquals(new long[]{1, 3, base.imageSize(), base.imageSize()}, r.baseSamples().shape());
+        assertEquals(up.imageSize(), r.image(0).getWidth());
+        assertTrue(r.samples().amaxNumber().doubleValue() <= 1.0, "final samples are clipped x0 in [-1, 1]");
+        assertEquals(List.of("base 1/2", "base 2/2", "upsample 1/2", "upsample 2/2"), progress);
+
+        Path png = r.writePng(0, tmp.resolve("corgi.png"));
+        Map<String, String> text = PngFiles.readText(png);
+        assertEquals(PROMPT, text.get("Description"));
+        assertTrue(text.get("Software").startsWith("glide-java"), text.toString());
+        GenerationParameters read = GenerationParameters.fromPngText(text);
+        assertEquals(r.parameters(), read);
+        assertEquals(new GenerationParameters("text-to-image", PROMPT, 7, base.name(), "ddpm", "2",
+                GlidePipeline.DEFAULT_GUIDANCE_SCALE, up.name(), "ddim", "2", GlidePipeline.DEFAULT_UPSAMPLE_TEMPERATURE,
+                1, 1, up.imageSize(), up.imageSize()), read);
+        assertTrue(text.get(GenerationParameters.PNG_KEY).contains("\"imageIndex\":0"));
+
+        BufferedImage decoded = ImageTensors.readImage(png);
+        assertEquals(ImageTensors.toImage(r.samples(), 0).getRGB(3, 5), decoded.getRGB(3, 5));
+    }
+
+    @Test
+    void sameSeedGivesSamePngBytesAndAnotherSeedDoesNot() throws IOException {
+        GlidePipeline p = text2im().build();
+        byte[] a = p.sample(PROMPT, 11).png(0);
+        byte[] b = p.sample(PROMPT, 11).png(0);
+        byte[] c = p.sample(PROMPT, 12).png(0);
+        assertArrayEquals(a, b);
+        assertFalse(java.util.Arrays.equals(a, c), "another seed gives another image");
+        // a pipeline built anew from the same files and settings gives the same bytes too
+        byte[] fresh = text2im().seed(11).build().sample(PROMPT).png(0);
+        assertArrayEquals(a, fresh);
+    }
+
+    @Test
+    void severalImagesInBatchesAndNumberedFiles() throws IOException {
+        GlidePipeline p = text2im().withoutUpsampler().imagesPerPrompt(3).batchSize(2).seed(3).build();
+        List<String> batches = new ArrayList<>();
+        GlideResult r = p.toBuilder().progressListener((stage, step, n, batch, numBatches) -> {
+            if (step == n) {
+                batches.add(batch + "/" + numBatches);
+            }
+        }).build().sample(PROMPT);
+        assertEquals(3, r.size());
+        assertEquals(List.of("0/2", "1/2"), batches);
+        assertEquals(TinyModels.model(BASE).imageSize(), r.image(2).getWidth());
+        assertNotEquals(r.samples().slice(0), r.samples().slice(1), "each image has its own noise");
+        List<Path> files = r.writePngs(tmp.resolve("out.png"));
+        assertEquals(List.of(tmp.resolve("out-0.png"), tmp.resolve("out-1.png"), tmp.resolve("out-2.png")), files);
+        assertTrue(PngFiles.readText(files.get(2)).get(GenerationParameters.PNG_KEY).contains("\"imageIndex\":2"));
+    }
+
+    @Test
+    void inpaintingKeepsTheKnownRegionAndRepaintsTheRest() throws IOException {
+        GlideModel inpaint = TinyModels.model(INPAINT);
+        int s = inpaint.imageSize();
+        GlidePipeline p = GlidePipeline.builder().base(inpaint).withoutUpsampler().tokenizer(TinyModels.tokenizer())
+                .steps("3").seed(5).build();
+        BufferedImage source = gradient(s, s);
+        BufferedImage mask = new BufferedImage(s, s, BufferedImage.TYPE_INT_RGB); // black = keep (diffusers)
+        for (int y = 0; y < s; y++) {
+            for (int x = s / 2; x < s; x++) {
+                mask.setRGB(x, y, 0xFFFFFF); // white = repaint the right half
+            }
+        }
+        GlideResult r = p.inpaint(source, mask, PROMPT);
+        BufferedImage out = r.image(0);
+        int changed = 0;
+        for (int y = 0; y < s; y++) {
+            for (int x = 0; x < s; x++) {
+                if (x < s / 2) {
+                    assertEquals(source.getRGB(x, y) & 0xFFFFFF, out.getRGB(x, y) & 0xFFFFFF,
+                            "kept pixel (" + x + "," + y + ") re-imposed on every step");
+                } else if ((source.getRGB(x, y) & 0xFFFFFF) != (out.getRGB(x, y) & 0xFFFFFF)) {
+                    changed++;
+                }
+            }
+        }
+        assertTrue(changed > s * s / 4, "the masked half is generated (" + changed + " pixels changed)");
+        assertEquals("inpaint", r.parameters().task());
+
+        // GLIDE's tensor convention (1 = keep) gives the same result as the picture convention
+        INDArray keep = org.nd4j.linalg.factory.Nd4j.zeros(1, 1, s, s);
+        keep.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, s / 2)).assign(1);
+        assertEquals(r.samples(), p.inpaint(source, keep, PROMPT, 5).samples());
+    }
+
+    @Test
+    void inpaintErrors() throws IOException {
+        GlideModel inpaint = TinyModels.model(INPAINT);
+        GlidePipeline p = GlidePipeline.builder().base(inpaint).withoutUpsampler().tokenizer(TinyModels.tokenizer())
+                .steps("2").build();
+        BufferedImage img = gradient(40, 30);
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+                () -> p.inpaint(img, new BufferedImage(30, 40, BufferedImage.TYPE_INT_RGB), PROMPT));
+        assertTrue(size.getMessage().contains("mask is 30x40 but the image is 40x30"), size.getMessage());
+        IllegalArgumentException tensor = assertThrows(IllegalArgumentException.class,
+                () -> p.inpaint(img, org.nd4j.linalg.factory.Nd4j.ones(1, 1, 7, 7), PROMPT, 1));
+        assertTrue(tensor.getMessage().contains("[1, 1, 7, 7]"), tensor.getMessage());
+        IllegalStateException wrongCall = assertThrows(IllegalStateException.class, () -> p.sample(PROMPT));
+        assertTrue(wrongCall.getMessage().contains("inpaint(image, mask, prompt)"), wrongCall.getMessage());
+
+        GlidePipeline t2i = text2im().withoutUpsampler().build();
+        IllegalStateException notInpaint = assertThrows(IllegalStateException.class,
+                () -> t2i.inpaint(img, img, PROMPT));
+        assertTrue(notInpaint.getMessage().contains("needs a base-inpaint base model"), notInpaint.getMessage());
+    }
+
+    @Test
+    void upsampleAGivenImage() throws IOException {
+        GlidePipeline p = text2im().withoutBase().seed(2).build();
+        GlideResult r = p.upsample(gradient(50, 50), PROMPT);
+        int u = TinyModels.model(UPSAMPLE).imageSize();
+        assertEquals(u, r.image(0).getWidth());
+        assertEquals("upsample", r.parameters().task());
+        assertEquals(null, r.parameters().baseModel());
+        assertThrows(IllegalStateException.class, () -> text2im().withoutUpsampler().build().upsample(gradient(8, 8),
+                PROMPT));
+    }
+
+    @Test
+    void concurrentCallsGiveTheSequentialResults() throws Exception {
+        GlidePipeline p = text2im().build();
+        long[] seeds = {21, 22};
+        List<INDArray> sequential = new ArrayList<>();
+        for (long s : seeds) {
+            sequential.add(p.sample(PROMPT, s).samples());
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(seeds.length);
+        try {
+            List<Future<INDArray>> futures = new ArrayList<>();
+            for (long s : seeds) {
+                Callable<INDArray> task = () -> p.sample(PROMPT, s).samples();
+                futures.add(pool.submit(task));
+            }
+            for (int i = 0; i < seeds.length; i++) {
+                assertEquals(sequential.get(i), futures.get(i).get(), "seed " + seeds[i]);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void stepCallbackSeesEveryStepAndCanCancel() throws IOException {
+        List<String> seen = new ArrayList<>();
+        GlidePipeline p = text2im().stepCallback((stage, batch, info) -> {
+            seen.add(stage + ":" + info.stepIndex() + ":" + info.sample().size(0));
+            return !(stage == PipelineStage.UPSAMPLE && info.stepIndex() == 0);
+        }).build();
+        SamplingCancelledException e = assertThrows(SamplingCancelledException.class, () -> p.sample(PROMPT, 1));
+        assertEquals(1, e.stepsCompleted());
+        // guided base rows = [conditional | unconditional]
+        assertEquals(List.of("base:0:2", "base:1:2", "upsample:0:1"), seen);
+    }
+
+    // ---- build() validation ----------------------------------------------------------------------------------
+
+    @Test
+    void invalidSettingsAreRejectedWithTheFix() {
+        assertMessage(text2im().steps("0"), "steps must be at least 1");
+        assertMessage(text2im().steps(0), "steps must be at least 1");
+        assertMessage(text2im().upsampleSteps(""), "upsampleSteps must be at least 1");
+        assertMessage(text2im().steps("ddim7x"), "'ddim7x' is not a valid timestep respacing");
+        assertMessage(text2im().guidanceScale(-1), "guidanceScale must be a finite number >= 0");
+        assertMessage(text2im().guidanceScale(Double.NaN), "guidanceScale must be a finite number >= 0");
+        assertMessage(text2im().upsampleTemperature(0), "upsampleTemperature must be a finite number > 0");
+        assertMessage(text2im().imagesPerPrompt(0), "imagesPerPrompt must be >= 1");
+        assertMessage(text2im().batchSize(-2), "batchSize must be >= 1");
+        assertMessage(text2im().withoutBase().withoutUpsampler(), "needs a base model, an upsampler or both");
+    }
+
+    @Test
+    void wrongModelForTheSlotIsNamed() {
+        GlideModel up = TinyModels.model(UPSAMPLE);
+        assertMessage(text2im().base(up), "the base model slot needs a base or base-inpaint model, but "
+                + up.name() + " is a upsample model");
+        GlideModel base = TinyModels.model(BASE);
+        assertMessage(text2im().upsampler(base), "the upsampler slot needs an upsample or upsample-inpaint model");
+        GlideModel inpaint = TinyModels.model(INPAINT);
+        assertMessage(text2im().base(inpaint), "inpainting needs the upsample-inpaint upsampler");
+        assertMessage(text2im().inpainting(true).withoutUpsampler(), "inpainting(true) needs a base-inpaint model");
+    }
+
+    @Test
+    void missingFilesSayHowToGetThem() {
+        NoSuchFileException base = assertThrows(NoSuchFileException.class,
+                () -> GlidePipeline.builder().checkpointDir(tmp).build());
+        assertTrue(base.getMessage().contains(tmp.resolve("base.pt").toString())
+                && base.getMessage().contains("glide download base"), base.getMessage());
+        NoSuchFileException inpaint = assertThrows(NoSuchFileException.class,
+                () -> GlidePipeline.builder().checkpointDir(tmp).inpainting(true).build());
+        assertTrue(inpaint.getMessage().contains("base_inpaint.pt")
+                && inpaint.getMessage().contains("glide download base-inpaint"), inpaint.getMessage());
+        NoSuchFileException tokenizer = assertThrows(NoSuchFileException.class,
+                () -> GlidePipeline.builder().base(TinyModels.model(BASE)).withoutUpsampler().checkpointDir(tmp)
+                        .build());
+        assertTrue(tokenizer.getMessage().contains("glide download tokenizer"), tokenizer.getMessage());
+        NoSuchFileException explicit = assertThrows(NoSuchFileException.class,
+                () -> GlidePipeline.builder().base(tmp.resolve("mine.pt")).build());
+        assertTrue(explicit.getMessage().contains("check the path"), explicit.getMessage());
+    }
+
+    @Test
+    void checkpointAndConfigurationMismatchNamesTheDifferences() {
+        TinyModels.Entry base = TinyModels.entry(BASE);
+        GlideModelConfig wider = base.config().toBuilder().numChannels(base.config().numChannels() * 2).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GlideModel.load(base.ptFile(), wider));
+        assertTrue(e.getMessage().contains("num_channels is " + base.config().numChannels() + " in the file but "
+                + wider.numChannels() + " in the configuration"), e.getMessage());
+        // without a configuration a .pt falls back to the released preset, which a tiny model does not match
+        IllegalArgumentException preset = assertThrows(IllegalArgumentException.class,
+                () -> GlideModel.load(base.ptFile()));
+        assertTrue(preset.getMessage().contains("'base' preset") && preset.getMessage().contains("image_size"),
+                preset.getMessage());
+        TinyModels.Entry up = TinyModels.entry(UPSAMPLE);
+        IllegalArgumentException kind = assertThrows(IllegalArgumentException.class,
+                () -> GlideModel.load(up.ptFile(), base.config()));
+        assertTrue(kind.getMessage().contains("it is a upsample model"), kind.getMessage());
+    }
+
+    @Test
+    void notACheckpointIsAClearError() throws IOException {
+        Path junk = Files.writeString(tmp.resolve("junk.pt"), "not a checkpoint at all");
+        IOException e = assertThrows(IOException.class, () -> GlideModel.load(junk));
+        assertTrue(e.getMessage().contains("junk.pt"), e.getMessage());
+    }
+
+    @Test
+    void loadsTheSameWeightsFromPtAndFromConfigCarryingSafetensors() throws IOException {
+        TinyModels.Entry e = TinyModels.entry(BASE);
+        // the fixture's safetensors twin records its options in metadata: no configuration needed
+        Path twin = Path.of(e.ptFile().toString().replaceAll("\\.pt$", ".safetensors"));
+        GlideModel fromSafetensors = GlideModel.load(twin);
+        GlidePipeline a = text2im().withoutUpsampler().base(fromSafetensors).build();
+        GlidePipeline b = text2im().withoutUpsampler().build();
+        GlideResult fromTwin = a.sample(PROMPT, 4);
+        assertEquals(b.sample(PROMPT, 4).samples(), fromTwin.samples());
+        assertEquals(SamplerType.DDPM.configName(), fromTwin.parameters().sampler());
+        assertEquals(twin.getFileName().toString(), fromTwin.parameters().baseModel());
+    }
+
+    private static void assertMessage(GlidePipeline.Builder b, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+        assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
+    }
+
+    private static BufferedImage gradient(int w, int h) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, ((x * 255 / Math.max(1, w - 1)) << 16) | ((y * 255 / Math.max(1, h - 1)) << 8) | 128);
+            }
+        }
+        return img;
+    }
+}
