@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = GlideCli.Version.class,
         description = "GLIDE text-to-image diffusion (OpenAI's glide-text2im) in Java.",
-        subcommands = {DownloadCommand.class,
+        subcommands = {SampleCommand.class, InpaintCommand.class, UpsampleCommand.class, DownloadCommand.class,
                 InspectCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'glide COMMAND --help' for the options of a command.",
                 "Files: checkpoints and tokenizer are looked up in the cache directory ($GLIDE_CACHE, default"
@@ -84,7 +84,7 @@ public final class GlideCli implements Callable<Integer> {
             err.println("glide " + commandLine.getCommandName() + ": error: " + userMessage(ex));
             if (verbose) {
                 ex.printStackTrace(err);
-            } else if (!(ex instanceof UserException)) {
+            } else if (!selfExplanatory(ex)) {
                 err.println("(run with --verbose for details)");
             }
             err.flush();
@@ -108,7 +108,7 @@ public final class GlideCli implements Callable<Integer> {
             ex = ex.getCause();
         }
         if (ex instanceof NoSuchFileException e) {
-            return "no such file: " + e.getFile();
+            return e.getReason() != null ? e.getMessage() : "no such file: " + e.getFile();
         }
         if (ex instanceof AccessDeniedException e) {
             return "permission denied: " + e.getFile();
@@ -125,6 +125,12 @@ public final class GlideCli implements Callable<Integer> {
                     + " --batch-size";
         }
         return m;
+    }
+
+    /** Errors whose message says all a user can act on; others get a hint to rerun with --verbose. */
+    static boolean selfExplanatory(Throwable ex) {
+        return ex.getMessage() != null && (ex instanceof UserException || ex instanceof IOException
+                || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException);
     }
 
     static boolean isVerbose(String[] args) {

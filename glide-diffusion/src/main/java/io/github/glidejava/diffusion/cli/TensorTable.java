@@ -1,6 +1,8 @@
 package io.github.glidejava.diffusion.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -9,6 +11,7 @@ import java.util.Map;
 
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.TensorInfo;
+import io.github.glidejava.core.io.TorchCheckpoint;
 
 /** Names, dtypes and shapes of a checkpoint's tensors, read without loading the data. */
 record TensorTable(String format, List<Tensor> tensors, Map<String, String> metadata) {
@@ -19,18 +22,28 @@ record TensorTable(String format, List<Tensor> tensors, Map<String, String> meta
         }
     }
 
+    /** Recognises the format by content: a zip archive is a PyTorch checkpoint, anything else must be safetensors. */
     static TensorTable read(Path file) throws IOException {
-        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        if (name.endsWith(".safetensors")) {
-            try (SafeTensors st = SafeTensors.open(file)) {
-                List<Tensor> ts = new ArrayList<>();
-                for (String n : st.names()) {
-                    TensorInfo info = st.info(n);
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(4);
+        }
+        List<Tensor> ts = new ArrayList<>();
+        if (head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+            try (TorchCheckpoint tc = TorchCheckpoint.open(file)) {
+                for (String n : tc.names()) {
+                    TensorInfo info = tc.info(n);
                     ts.add(new Tensor(n, info.dtype().name(), info.shape()));
                 }
-                return new TensorTable("safetensors", ts, st.metadata());
+                return new TensorTable("PyTorch zip (torch.save)", ts, Map.of());
             }
         }
-        throw new GlideCli.UserException("cannot read " + file + ": expected a .safetensors file");
+        try (SafeTensors st = SafeTensors.open(file)) {
+            for (String n : st.names()) {
+                TensorInfo info = st.info(n);
+                ts.add(new Tensor(n, info.dtype().name(), info.shape()));
+            }
+            return new TensorTable("safetensors", ts, st.metadata());
+        }
     }
 }

@@ -746,7 +746,8 @@ public final class GlidePipeline {
                                        boolean fromDir) throws IOException {
             if (!Files.isRegularFile(file)) {
                 throw new NoSuchFileException(file.toString(), null, "the " + slot + " checkpoint is missing; "
-                        + (fromDir ? "download it with 'glide download " + downloadName + "' (or set checkpointDir)"
+                        + (fromDir ? "download it with 'glide download " + downloadName + "', or use the directory that"
+                        + " holds it (checkpointDir; glide --models)"
                         : "check the path"));
             }
             return GlideModel.load(file, config);
@@ -759,7 +760,8 @@ public final class GlidePipeline {
             if (!plain && !gz) {
                 throw new NoSuchFileException(dir.resolve("encoder.json").toString(), null,
                         "the tokenizer files (encoder.json, vocab.bpe) are missing in " + dir
-                                + "; download them with 'glide download tokenizer' (or set tokenizerDir)");
+                                + "; download them with 'glide download tokenizer', or use the directory that holds them"
+                                + " (tokenizerDir; glide --tokenizer)");
             }
             return BpeTokenizer.loadFromDirectory(dir);
         }

@@ -1,0 +1,213 @@
+package io.github.glidejava.diffusion.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.glidejava.diffusion.download.GlideCache;
+import io.github.glidejava.diffusion.pipeline.GlidePipeline;
+import io.github.glidejava.diffusion.pipeline.GlideResult;
+import io.github.glidejava.diffusion.sampling.SamplerType;
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** Options shared by sample, inpaint and upsample: where the models are and how to sample. */
+final class PipelineOptions {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Option(names = "--models", paramLabel = "DIR",
+            description = "Directory with GLIDE's checkpoints and tokenizer files under their published names"
+                    + " (default: $GLIDE_CACHE, else ~/.cache/glide-java; fill it with 'glide download').")
+    Path models;
+
+    @Option(names = "--base", paramLabel = "FILE", description = "Base model checkpoint (.pt or .safetensors)"
+            + " instead of the one in --models.")
+    Path base;
+
+    @Option(names = "--base-config", paramLabel = "CONFIG", description = "The base model's create_model options:"
+            + " a preset (base, base-inpaint), a JSON file or inline JSON (default: from the file, else the preset).")
+    String baseConfig;
+
+    @Option(names = "--upsampler", paramLabel = "FILE", description = "Upsampler checkpoint instead of the one in"
+            + " --models.")
+    Path upsampler;
+
+    @Option(names = "--upsampler-config", paramLabel = "CONFIG", description = "The upsampler's create_model"
+            + " options, as --base-config.")
+    String upsamplerConfig;
+
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Directory with encoder.json and vocab.bpe"
+            + " (or .gz) (default: --models).")
+    Path tokenizer;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: a random one, printed and"
+            + " stored in the PNG). The same seed and options give the same image.")
+    Long seed;
+
+    @Option(names = {"-n", "--num-images"}, paramLabel = "N", defaultValue = "1",
+            description = "Images to generate (default: ${DEFAULT-VALUE}).")
+    int numImages;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Images sampled at once (default: all).")
+    Integer batchSize;
+
+    @Option(names = "--sampler", paramLabel = "NAME", converter = SamplerConverter.class,
+            description = "Base sampler: ddpm, ddim, dpm++2m, euler_a (default: ddpm).")
+    SamplerType sampler;
+
+    @Option(names = "--steps", paramLabel = "STEPS", defaultValue = GlidePipeline.DEFAULT_STEPS,
+            description = "Base timestep respacing: a step count, ddimN, fast27 or section counts like 10,10,5"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String steps;
+
+    @Option(names = "--upsample-sampler", paramLabel = "NAME", converter = SamplerConverter.class,
+            description = "Upsampling sampler (default: ddim; ddpm when inpainting, as GLIDE's notebooks).")
+    SamplerType upsampleSampler;
+
+    @Option(names = "--upsample-steps", paramLabel = "STEPS", defaultValue = GlidePipeline.DEFAULT_UPSAMPLE_STEPS,
+            description = "Upsampling timestep respacing (default: ${DEFAULT-VALUE}).")
+    String upsampleSteps;
+
+    @Option(names = "--upsample-temp", paramLabel = "T", defaultValue = "0.997",
+            description = "Factor on the upsampler's initial noise; 1.0 is sharper but grainier"
+                    + " (default: ${DEFAULT-VALUE}).")
+    double upsampleTemperature;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "glide.png",
+            description = "PNG to write (default: ${DEFAULT-VALUE}); several images become NAME-0.png, NAME-1.png...")
+    Path output;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+    boolean quiet;
+
+    /** Checks the plain option values (exit code 2 on error), before anything is loaded. */
+    void validate(CommandLine cl) {
+        if (numImages < 1) {
+            throw new CommandLine.ParameterException(cl, "--num-images must be >= 1, got " + numImages);
+        }
+        if (batchSize != null && batchSize < 1) {
+            throw new CommandLine.ParameterException(cl, "--batch-size must be >= 1, got " + batchSize);
+        }
+        if (!(upsampleTemperature > 0) || Double.isInfinite(upsampleTemperature)) {
+            throw new CommandLine.ParameterException(cl, "--upsample-temp must be a number > 0, got "
+                    + upsampleTemperature);
+        }
+        for (String[] s : new String[][]{{"--steps", steps}, {"--upsample-steps", upsampleSteps}}) {
+            if (s[1].isBlank() || s[1].trim().equals("0")) {
+                throw new CommandLine.ParameterException(cl, s[0] + " must be at least 1 step, got '" + s[1] + "'");
+            }
+        }
+    }
+
+    /** A builder with every option applied (models are loaded by build()). */
+    GlidePipeline.Builder builder(boolean inpainting, boolean withBase, boolean withUpsampler) throws IOException {
+        GlidePipeline.Builder b = GlidePipeline.builder().inpainting(inpainting)
+                .steps(steps).upsampleSteps(upsampleSteps).upsampleTemperature(upsampleTemperature)
+                .imagesPerPrompt(numImages);
+        Path dir = models != null ? models : GlideCache.defaultDir();
+        b.checkpointDir(dir);
+        if (!withBase) {
+            b.withoutBase();
+        } else if (base != null) {
+            b.base(base, config(baseConfig, "--base-config"));
+        } else if (baseConfig != null) {
+            b.base(dir.resolve(inpainting ? "base_inpaint.pt" : "base.pt"), config(baseConfig, "--base-config"));
+        }
+        if (!withUpsampler) {
+            b.withoutUpsampler();
+        } else if (upsampler != null) {
+            b.upsampler(upsampler, config(upsamplerConfig, "--upsampler-config"));
+        } else if (upsamplerConfig != null) {
+            b.upsampler(dir.resolve(inpainting ? "upsample_inpaint.pt" : "upsample.pt"),
+                    config(upsamplerConfig, "--upsampler-config"));
+        }
+        if (tokenizer != null) {
+            b.tokenizerDir(tokenizer);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        if (batchSize != null) {
+            b.batchSize(batchSize);
+        }
+        if (sampler != null) {
+            b.sampler(sampler);
+        }
+        if (upsampleSampler != null) {
+            b.upsampleSampler(upsampleSampler);
+        }
+        return b;
+    }
+
+    void attachProgress(GlidePipeline.Builder b, PrintWriter err) {
+        if (!quiet) {
+            b.progressListener(new SamplingProgress(err, System.console() != null));
+        }
+    }
+
+    /** Writes the images and prints their paths on standard output. */
+    void write(GlideResult r, PrintWriter out, PrintWriter err) throws IOException {
+        Path dir = output.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        List<Path> files = r.writePngs(output);
+        if (!quiet) {
+            err.println("seed " + r.parameters().seed() + ", " + r.size() + " image(s) of " + r.parameters().width()
+                    + "x" + r.parameters().height());
+            err.flush();
+        }
+        for (Path f : files) {
+            out.println(f);
+        }
+        out.flush();
+    }
+
+    /** A preset name, inline JSON or a JSON file of create_model options (or a fixture config holding "options"). */
+    static GlideModelConfig config(String spec, String option) throws IOException {
+        if (spec == null) {
+            return null;
+        }
+        String s = spec.trim();
+        List<String> presets = List.of("base", "upsample", "base-inpaint", "upsample-inpaint");
+        if (presets.contains(s)) {
+            return GlideModelConfig.preset(s);
+        }
+        String json;
+        if (s.startsWith("{")) {
+            json = s;
+        } else {
+            Path p = Path.of(s);
+            if (!Files.isRegularFile(p)) {
+                throw new GlideCli.UserException(option + " '" + spec + "' is neither a preset (" + String.join(", ",
+                        presets) + "), inline JSON, nor an existing JSON file");
+            }
+            json = Files.readString(p);
+        }
+        try {
+            JsonNode node = JSON.readTree(json);
+            if (node.has("options") && node.get("options").isObject()) {
+                node = node.get("options");
+            }
+            return GlideModelConfig.fromOptions(node);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new GlideCli.UserException(option + ": not usable create_model options: " + e.getMessage(), e);
+        }
+    }
+
+    static final class SamplerConverter implements CommandLine.ITypeConverter<SamplerType> {
+        @Override
+        public SamplerType convert(String value) {
+            try {
+                return SamplerType.named(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package io.github.glidejava.diffusion.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import io.github.glidejava.core.image.ImageTensors;
+import io.github.glidejava.core.image.PngFiles;
+import io.github.glidejava.core.testing.RefFixtures;
+import io.github.glidejava.diffusion.pipeline.GenerationParameters;
+import io.github.glidejava.diffusion.pipeline.GlideModelKind;
+import io.github.glidejava.diffusion.pipeline.TinyModels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** sample / inpaint / upsample from the command line on the fixtures' tiny models (.pt + recorded options). */
+class GlideCliPipelineTest {
+    private static final String PROMPT = "an oil painting of a corgi";
+
+    @TempDir
+    Path tmp;
+
+    private static List<String> model(String flag, GlideModelKind kind) {
+        TinyModels.Entry e = TinyModels.entry(kind.modelClass());
+        return List.of("--" + flag, e.ptFile().toString(), "--" + flag + "-config", e.config().toJson());
+    }
+
+    private static List<String> tokenizer() {
+        return List.of("--tokenizer", RefFixtures.require("tokenizer/encoder.json.gz").getParent().toString());
+    }
+
+    private static GlideCliTest.Result run(List<String> args) {
+        return GlideCliTest.run(args.toArray(new String[0]));
+    }
+
+    private List<String> sampleArgs(Path out) {
+        List<String> a = new ArrayList<>(List.of("sample", PROMPT, "-q", "--seed", "9", "-n", "2", "--steps", "2",
+                "--upsample-steps", "1", "-o", out.toString()));
+        a.addAll(model("base", GlideModelKind.BASE));
+        a.addAll(model("upsampler", GlideModelKind.UPSAMPLE));
+        a.addAll(tokenizer());
+        return a;
+    }
+
+    @Test
+    void sampleWritesPngsWithParametersAndIsReproducible() throws IOException {
+        Path out = tmp.resolve("pics").resolve("corgi.png");
+        GlideCliTest.Result r = run(sampleArgs(out));
+        assertEquals(0, r.code(), r.err());
+        List<Path> files = r.out().lines().map(Path::of).collect(Collectors.toList());
+        assertEquals(List.of(tmp.resolve("pics/corgi-0.png"), tmp.resolve("pics/corgi-1.png")), files);
+        GenerationParameters p = GenerationParameters.fromPngText(PngFiles.readText(files.get(1)));
+        assertEquals(PROMPT, p.prompt());
+        assertEquals(9, p.seed());
+        assertEquals("2", p.steps());
+        assertEquals(TinyModels.entry(GlideModelKind.UPSAMPLE.modelClass()).config().imageSize(),
+                ImageTensors.readImage(files.get(0)).getWidth());
+        byte[] first = Files.readAllBytes(files.get(0));
+
+        GlideCliTest.Result again = run(sampleArgs(out));
+        assertEquals(0, again.code(), again.err());
+        assertArrayEquals(first, Files.readAllBytes(files.get(0)), "same seed and options, same PNG bytes");
+    }
+
+    @Test
+    void inpaintAndUpsampleCommands() throws IOException {
+        TinyModels.Entry inpaint = TinyModels.entry(GlideModelKind.BASE_INPAINT.modelClass());
+        int s = inpaint.config().imageSize();
+        Path image = tmp.resolve("image.png");
+        Path mask = tmp.resolve("mask.png");
+        BufferedImage img = new BufferedImage(2 * s, 2 * s, BufferedImage.TYPE_INT_RGB);
+        BufferedImage msk = new BufferedImage(2 * s, 2 * s, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 2 * s; y++) {
+            for (int x = 0; x < 2 * s; x++) {
+                img.setRGB(x, y, (x * 4) << 16 | (y * 4) << 8 | 60);
+                msk.setRGB(x, y, y >= s ? 0xFFFFFF : 0); // repaint the bottom half
+            }
+        }
+        PngFiles.write(img, image, java.util.Map.of());
+        PngFiles.write(msk, mask, java.util.Map.of());
+
+        List<String> a = new ArrayList<>(List.of("inpaint", PROMPT, "-q", "--image", image.toString(), "--mask",
+                mask.toString(), "--no-upsample", "--steps", "2", "--seed", "3", "-o", tmp.resolve("in.png").toString()));
+        a.addAll(model("base", GlideModelKind.BASE_INPAINT));
+        a.addAll(tokenizer());
+        GlideCliTest.Result r = run(a);
+        assertEquals(0, r.code(), r.err());
+        GenerationParameters p = GenerationParameters.fromPngText(PngFiles.readText(tmp.resolve("in.png")));
+        assertEquals("inpaint", p.task());
+        assertEquals(5.0, p.guidanceScale(), "the inpaint notebook's guidance scale by default");
+
+        List<String> u = new ArrayList<>(List.of("upsample", PROMPT, "-q", "--image", image.toString(),
+                "--upsample-steps", "1", "--seed", "3", "-o", tmp.resolve("up.png").toString()));
+        u.addAll(model("upsampler", GlideModelKind.UPSAMPLE));
+        u.addAll(tokenizer());
+        GlideCliTest.Result up = run(u);
+        assertEquals(0, up.code(), up.err());
+        assertEquals(TinyModels.entry(GlideModelKind.UPSAMPLE.modelClass()).config().imageSize(),
+                ImageTensors.readImage(tmp.resolve("up.png")).getWidth());
+    }
+
+    @Test
+    void runtimeErrorsAreOneLineWithTheFix() throws IOException {
+        GlideCliTest.Result missing = run(List.of("sample", PROMPT, "--models", tmp.toString()));
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("glide download base"), missing.err());
+        assertFalse(missing.err().contains("\tat "), missing.err());
+        assertFalse(missing.err().contains("--verbose"), "the message is complete: " + missing.err());
+
+        List<String> wrongSlot = new ArrayList<>(List.of("sample", PROMPT, "--no-upsample"));
+        TinyModels.Entry up = TinyModels.entry(GlideModelKind.UPSAMPLE.modelClass());
+        wrongSlot.addAll(List.of("--base", up.ptFile().toString(), "--base-config", up.config().toJson()));
+        wrongSlot.addAll(tokenizer());
+        GlideCliTest.Result slot = run(wrongSlot);
+        assertEquals(1, slot.code());
+        assertTrue(slot.err().contains("the base model slot needs a base or base-inpaint model"), slot.err());
+
+        GlideCliTest.Result badConfig = run(List.of("sample", PROMPT, "--base", up.ptFile().toString(),
+                "--base-config", tmp.resolve("nope.json").toString()));
+        assertEquals(1, badConfig.code());
+        assertTrue(badConfig.err().contains("--base-config") && badConfig.err().contains("neither a preset"),
+                badConfig.err());
+
+        Path image = tmp.resolve("a.png");
+        PngFiles.write(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB), image, java.util.Map.of());
+        Path mask = tmp.resolve("m.png");
+        PngFiles.write(new BufferedImage(4, 8, BufferedImage.TYPE_INT_RGB), mask, java.util.Map.of());
+        List<String> badMask = new ArrayList<>(List.of("inpaint", PROMPT, "--image", image.toString(), "--mask",
+                mask.toString(), "--no-upsample"));
+        badMask.addAll(model("base", GlideModelKind.BASE_INPAINT));
+        badMask.addAll(tokenizer());
+        GlideCliTest.Result maskSize = run(badMask);
+        assertEquals(1, maskSize.code());
+        assertTrue(maskSize.err().contains("the mask is 4x8 but the image is 8x8"), maskSize.err());
+    }
+
+    @Test
+    void usageErrorsExitWith2() {
+        for (List<String> args : List.of(
+                List.of("sample", PROMPT, "-n", "0"),
+                List.of("sample", PROMPT, "--guidance-scale", "-1"),
+                List.of("sample", PROMPT, "--sampler", "plms"),
+                List.of("sample"),
+                List.of("inpaint", PROMPT, "--image", "x.png"),
+                List.of("inpaint", PROMPT, "--image", "x.png", "--mask", "m.png", "--mask-keeps", "grey"),
+                List.of("upsample", PROMPT))) {
+            GlideCliTest.Result r = run(args);
+            assertEquals(2, r.code(), args + ": " + r.err());
+            assertTrue(r.err().contains("--help"), args + ": " + r.err());
+        }
+        assertTrue(Arrays.asList(run(List.of("sample", "--help")).out().split("\n")).stream()
+                .anyMatch(l -> l.contains("--guidance-scale")));
+    }
+}
