@@ -232,13 +232,12 @@ public class Text2ImUNet {
     }
 
     /**
-     * Loads a checkpoint: a safetensors file whose tensor names are the state-dict keys (half / bfloat16 tensors
-     * are decoded to float32).
+     * Loads a checkpoint strictly: a PyTorch {@code torch.save(model.state_dict())} file (.pt zip) or a
+     * safetensors file whose tensor names are the state-dict keys. Half / bfloat16 tensors (fp16 checkpoints) are
+     * decoded exactly to float32.
      */
     public Text2ImUNet load(Path file) throws IOException {
-        try (SafeTensors st = SafeTensors.open(file)) {
-            return loadWeights(Checkpoints.tensors(st, ""));
-        }
+        return Checkpoints.withTensors(file, this::loadWeights);
     }
 
     /**
