@@ -24,15 +24,14 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.core.io.SafeTensors;
+import io.github.glidejava.core.io.StateDict;
+import io.github.glidejava.core.io.StateDictMismatchException;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.nn.params.ParamLayout;
 import io.github.glidejava.nn.params.ParamSpec;
-import io.github.glidejava.nn.params.ParameterMismatchException;
 import io.github.glidejava.nn.params.ParameterStore;
-import io.github.glidejava.nn.unet.Checkpoints;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
-import io.github.glidejava.nn.unet.UNetInputs;
 
 /** Parameter names, strict loading from both checkpoint formats, layout conversion and saving. */
 class WeightsTest {
@@ -52,9 +51,9 @@ class WeightsTest {
             nodes.add(DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
                 Fixture f = new Fixture(file);
                 Text2ImUNet m = Text2ImUNet.create(GlideModelConfig.fromOptions(f.config.get("options")));
-                ParameterStore.TorchTensors t = f.tensors("param.");
+                StateDict t = f.stateDict("param.");
                 List<String> expected = new ArrayList<>(m.expectedShapes().keySet());
-                assertEquals(t.keys(), expected, "state_dict keys and order");
+                assertEquals(new ArrayList<>(t.keys()), expected, "state_dict keys and order");
                 long n = 0;
                 for (var e : m.expectedShapes().entrySet()) {
                     assertArrayEquals(t.shape(e.getKey()), e.getValue(), e.getKey());
@@ -98,27 +97,6 @@ class WeightsTest {
         return nodes;
     }
 
-    private static ParameterStore.TorchTensors source(Map<String, INDArray> m) {
-        List<String> keys = new ArrayList<>(m.keySet());
-        return new ParameterStore.TorchTensors() {
-            public List<String> keys() {
-                return keys;
-            }
-
-            public long[] shape(String key) {
-                return m.get(key).shape();
-            }
-
-            public INDArray getFloat(String key) {
-                return m.get(key).castTo(DataType.FLOAT);
-            }
-
-            public String describe() {
-                return "test tensors";
-            }
-        };
-    }
-
     @Test
     void strictLoadingReportsEveryMissingUnexpectedAndMisShapedKey() {
         Text2ImUNet m = Text2ImUNet.create(tiny());
@@ -130,13 +108,14 @@ class WeightsTest {
         tensors.remove("out.2.weight");
         tensors.put("label_emb.weight", Nd4j.zeros(DataType.FLOAT, 10, 128));
         tensors.put("input_blocks.0.0.weight", Nd4j.zeros(DataType.FLOAT, 32, 4, 3, 3));
-        ParameterMismatchException e = assertThrows(ParameterMismatchException.class, () -> m.loadWeights(source(tensors)));
-        assertEquals(2, e.missing().size());
-        assertEquals(1, e.unexpected().size());
-        assertEquals(1, e.misShaped().size());
+        StateDictMismatchException e = assertThrows(StateDictMismatchException.class,
+                () -> m.loadStateDict(StateDict.of(tensors)));
+        assertEquals(2, e.missingKeys().size());
+        assertEquals(1, e.unexpectedKeys().size());
+        assertEquals(1, e.shapeMismatches().size());
         assertTrue(e.getMessage().contains("time_embed.0.bias") && e.getMessage().contains("out.2.weight")
                 && e.getMessage().contains("label_emb.weight")
-                && e.getMessage().contains("input_blocks.0.0.weight: expected [64, 3, 3, 3], found [32, 4, 3, 3]"),
+                && e.getMessage().contains("input_blocks.0.0.weight: checkpoint [32, 4, 3, 3], model expects [64, 3, 3, 3]"),
                 e.getMessage());
     }
 
@@ -147,7 +126,7 @@ class WeightsTest {
         for (ParamSpec s : m.parameterSpecs()) {
             tensors.put(s.key(), Nd4j.rand(DataType.FLOAT, s.torchShape()).castTo(DataType.HALF));
         }
-        m.loadWeights(source(tensors));
+        m.loadStateDict(StateDict.of(tensors));
         INDArray w = m.parameters().getTorch("input_blocks.0.0.weight");
         assertEquals(DataType.FLOAT, w.dataType());
         assertEquals(tensors.get("input_blocks.0.0.weight").castTo(DataType.FLOAT), w);
@@ -215,16 +194,5 @@ class WeightsTest {
         return GlideModelConfig.builder().imageSize(8).numChannels(32).numResBlocks(1).channelMult("2")
                 .attentionResolutions("8").numHeadChannels(32).xfWidth(16).xfLayers(1).xfHeads(2).textCtx(6)
                 .vocabSize(20).dropout(0.0).build();
-    }
-
-    @Test
-    void checkpointAdapterReadsPrefixedTensors() throws Exception {
-        Path f = RefFixtures.list("layers", ".safetensors").get(0);
-        try (SafeTensors st = SafeTensors.open(f)) {
-            ParameterStore.TorchTensors t = Checkpoints.tensors(st, "input.");
-            assertTrue(!t.keys().isEmpty() && t.keys().stream().noneMatch(k -> k.startsWith("input.")));
-        }
-        UNetInputs<INDArray> none = UNetInputs.of(null, null, null, null);
-        assertEquals(null, none.lowRes());
     }
 }
