@@ -10,6 +10,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Small INDArray helpers shared by the diffusion code (per-row coefficients, channel and row slices). */
 public final class BatchOps {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
     private BatchOps() {
     }
 

@@ -9,6 +9,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * halves; variance channels pass through row by row. Only the first n rows of a sample are meaningful.
  */
 public final class ClassifierFreeGuidance implements DiffusionModel {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
     private final DiffusionModel model;
     private final double scale;
 
