@@ -17,6 +17,8 @@ public final class GlideBackend {
     private static final Logger LOG = LoggerFactory.getLogger(GlideBackend.class);
     /** JavaCPP's system property for a platform build variant (e.g. "-onednn-avx2"). */
     public static final String EXTENSION_PROPERTY = "org.bytedeco.javacpp.platform.extension";
+    /** JavaCPP's cap on off-heap memory; set to the machine's physical memory unless the user set it. */
+    public static final String MAX_BYTES_PROPERTY = "org.bytedeco.javacpp.maxbytes";
     static final String ONEDNN_EXTENSION = "-onednn-avx2";
     private static volatile boolean initialised;
 
@@ -35,10 +37,26 @@ public final class GlideBackend {
             if (System.getProperty(EXTENSION_PROPERTY) == null && oneDnnBuildOnClassPath()) {
                 System.setProperty(EXTENSION_PROPERTY, ONEDNN_EXTENSION);
             }
+            if (System.getProperty(MAX_BYTES_PROPERTY) == null) {
+                // JavaCPP caps off-heap memory at -Xmx by default; GLIDE's weights alone (~1.5 GB per model) live
+                // off-heap, so a small heap would make loading fail. Let the OS be the limit instead.
+                System.setProperty(MAX_BYTES_PROPERTY, Long.toString(physicalMemoryBytes()));
+            }
             Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
             LOG.info("ND4J backend {} (build: {})", Nd4j.getBackend().getClass().getSimpleName(), buildDescription());
             initialised = true;
         }
+    }
+
+    private static long physicalMemoryBytes() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            long total = ((com.sun.management.OperatingSystemMXBean) os).getTotalMemorySize();
+            if (total > 0) {
+                return total;
+            }
+        }
+        return Math.max(Runtime.getRuntime().maxMemory(), 8L << 30);
     }
 
     /** True when the jar of nd4j-native's linux-x86_64-onednn-avx2 build is on the class path. */

@@ -10,6 +10,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Small INDArray helpers shared by the diffusion code (per-row coefficients, channel and row slices). */
 public final class BatchOps {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
     private BatchOps() {
     }
 
@@ -70,6 +74,42 @@ public final class BatchOps {
         if (!Arrays.equals(out.shape(), expected)) {
             throw new IllegalStateException("ND4J slice returned shape " + Arrays.toString(out.shape()) + ", expected "
                     + Arrays.toString(expected));
+        }
+        return out;
+    }
+
+    /**
+     * Concatenation along {@code dim} into a new dense array. Copies each part into an interval of a fresh array:
+     * ND4J 1.0.0-M2.1's {@code Nd4j.concat} costs milliseconds even for small arrays.
+     */
+    public static INDArray concat(int dim, INDArray... parts) {
+        if (parts.length == 0) {
+            throw new IllegalArgumentException("concat: no arrays");
+        }
+        long[] shape = parts[0].shape().clone();
+        long total = 0;
+        for (INDArray p : parts) {
+            long[] ps = p.shape();
+            boolean ok = ps.length == shape.length && p.dataType() == parts[0].dataType();
+            for (int i = 0; ok && i < ps.length; i++) {
+                ok = i == dim || ps[i] == shape[i];
+            }
+            if (!ok) {
+                throw new IllegalArgumentException("concat along dimension " + dim + ": shape " + Arrays.toString(ps)
+                        + " " + p.dataType() + " does not fit " + Arrays.toString(shape) + " " + parts[0].dataType());
+            }
+            total += ps[dim];
+        }
+        shape[dim] = total;
+        INDArray out = Nd4j.createUninitialized(parts[0].dataType(), shape, 'c');
+        INDArrayIndex[] idx = new INDArrayIndex[shape.length];
+        Arrays.fill(idx, NDArrayIndex.all());
+        long at = 0;
+        for (INDArray p : parts) {
+            long n = p.size(dim);
+            idx[dim] = NDArrayIndex.interval(at, at + n);
+            out.get(idx).assign(p);
+            at += n;
         }
         return out;
     }

@@ -1,7 +1,6 @@
 package io.github.glidejava.diffusion;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Classifier-free guidance exactly as GLIDE's notebook {@code model_fn}: the batch is [conditional rows |
@@ -10,6 +9,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * halves; variance channels pass through row by row. Only the first n rows of a sample are meaningful.
  */
 public final class ClassifierFreeGuidance implements DiffusionModel {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
     private final DiffusionModel model;
     private final double scale;
 
@@ -42,7 +45,7 @@ public final class ClassifierFreeGuidance implements DiffusionModel {
         }
         long half = n / 2;
         INDArray first = BatchOps.rows(x, 0, half);
-        INDArray combined = Nd4j.concat(0, first, first);
+        INDArray combined = BatchOps.concat(0, first, first);
         INDArray out = model.predict(combined, timesteps);
         GaussianDiffusion.checkModelOutput(out, x);
         long c = x.size(1);
@@ -50,10 +53,10 @@ public final class ClassifierFreeGuidance implements DiffusionModel {
         INDArray condEps = BatchOps.rows(eps, 0, half);
         INDArray uncondEps = BatchOps.rows(eps, half, n);
         INDArray halfEps = uncondEps.add(condEps.sub(uncondEps).muli(scale));
-        INDArray guidedEps = Nd4j.concat(0, halfEps, halfEps);
+        INDArray guidedEps = BatchOps.concat(0, halfEps, halfEps);
         if (out.size(1) == c) {
             return guidedEps;
         }
-        return Nd4j.concat(1, guidedEps, BatchOps.channels(out, c, out.size(1)));
+        return BatchOps.concat(1, guidedEps, BatchOps.channels(out, c, out.size(1)));
     }
 }

@@ -11,6 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * sample). Each draw must request exactly the recorded shape.
  */
 public final class ReplayNoise implements NoiseSource {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
     private final List<INDArray> draws;
     private int next;
 

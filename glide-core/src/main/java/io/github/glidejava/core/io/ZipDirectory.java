@@ -3,7 +3,6 @@ package io.github.glidejava.core.io;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -198,9 +197,5 @@ final class ZipDirectory {
 
     static long u32(ByteBuffer b, int at) {
         return b.getInt(at) & 0xffffffffL;
-    }
-
-    static List<String> names(ZipDirectory d) {
-        return new ArrayList<>(d.entries.keySet());
     }
 }

@@ -128,6 +128,41 @@ public final class BpeTokenizer {
     }
 
     /**
+     * GLIDE's own tokenizer files (glide_text2im/tokenizer/encoder.json.gz and vocab.bpe.gz, MIT licence), bundled
+     * with this library, so a pipeline needs no tokenizer download. Loaded once, then shared (the tokenizer is
+     * immutable and thread-safe).
+     */
+    public static BpeTokenizer glide() {
+        return BundledHolder.INSTANCE;
+    }
+
+    private static final class BundledHolder {
+        static final BpeTokenizer INSTANCE = loadBundled();
+
+        private static BpeTokenizer loadBundled() {
+            try {
+                Path encoderName = Path.of(ENCODER_FILE + ".gz");
+                Path mergesName = Path.of(MERGES_FILE + ".gz");
+                return new BpeTokenizer(parseEncoder(encoderName, bundledResource(encoderName.toString())),
+                        parseMerges(mergesName, bundledResource(mergesName.toString())));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("the bundled GLIDE tokenizer files are unreadable", e);
+            }
+        }
+
+        private static byte[] bundledResource(String name) throws IOException {
+            try (InputStream raw = BpeTokenizer.class.getResourceAsStream(name)) {
+                if (raw == null) {
+                    throw new NoSuchFileException(name, null, "bundled tokenizer resource missing from the glide-core jar");
+                }
+                try (InputStream in = new GZIPInputStream(raw)) {
+                    return in.readAllBytes();
+                }
+            }
+        }
+    }
+
+    /**
      * Loads {@code encoder.json} (or {@code encoder.json.gz}) and {@code vocab.bpe} (or {@code vocab.bpe.gz}) from a
      * directory, e.g. a copy of glide_text2im/tokenizer/.
      */

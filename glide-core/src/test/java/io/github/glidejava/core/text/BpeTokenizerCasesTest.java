@@ -69,6 +69,18 @@ class BpeTokenizerCasesTest {
         assertEquals(root.get("regex").asText(), BpeTokenizer.PRETOKENIZER_PATTERN);
     }
 
+    @Test
+    void bundledGlideTokenizerEncodesEveryCaseLikeTheReferenceFiles() throws IOException {
+        load();
+        BpeTokenizer bundled = BpeTokenizer.glide();
+        assertEquals(tokenizer.vocabSize(), bundled.vocabSize());
+        assertEquals(tokenizer.numMerges(), bundled.numMerges());
+        for (JsonNode c : root.get("cases")) {
+            String text = c.get("text").asText();
+            assertArrayEquals(tokenizer.encode(text), bundled.encode(text), () -> "bundled tokenizer differs on " + display(text));
+        }
+    }
+
     @TestFactory
     Stream<DynamicTest> everyCase() throws IOException {
         load();

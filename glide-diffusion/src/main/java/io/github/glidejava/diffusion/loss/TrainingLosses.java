@@ -19,6 +19,10 @@ import io.github.glidejava.diffusion.Posterior;
  * NLL replaces the KL.
  */
 public final class TrainingLosses {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
     private final GaussianDiffusion diffusion;
     private final LossType lossType;
 

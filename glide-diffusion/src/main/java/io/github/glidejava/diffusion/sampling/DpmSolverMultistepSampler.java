@@ -16,14 +16,30 @@ import io.github.glidejava.diffusion.NoiseSource;
  * The first step is first order (no history) and so is the final step into the clean sample (sigma = 0, which
  * makes it {@code x = D}), the "lower order final" behaviour. Deterministic: it draws no noise. Uses only the
  * eps channels of the model output (learned variance channels are ignored). Stateful, see {@link Sampler}.
+ * Order 1 (DPM-Solver++(1)) is the same method as DDIM with eta = 0.
  */
 public final class DpmSolverMultistepSampler extends AbstractSampler {
+    private final int order;
     private INDArray prevD;
     private double prevLambda;
     private int nextStep;
 
+    /** DPM-Solver++(2M). */
     public DpmSolverMultistepSampler(GaussianDiffusion diffusion, SamplerOptions options) {
+        this(diffusion, options, 2);
+    }
+
+    /** @param order 1 or 2 */
+    public DpmSolverMultistepSampler(GaussianDiffusion diffusion, SamplerOptions options, int order) {
         super(diffusion, options);
+        if (order != 1 && order != 2) {
+            throw new IllegalArgumentException("DPM-Solver++ order must be 1 or 2, got " + order);
+        }
+        this.order = order;
+    }
+
+    public int order() {
+        return order;
     }
 
     public DpmSolverMultistepSampler(GaussianDiffusion diffusion) {
@@ -32,7 +48,7 @@ public final class DpmSolverMultistepSampler extends AbstractSampler {
 
     @Override
     public String name() {
-        return "dpm++2m";
+        return order == 2 ? "dpm++2m" : "dpm++1";
     }
 
     @Override
@@ -61,7 +77,7 @@ public final class DpmSolverMultistepSampler extends AbstractSampler {
             double h = Math.log(alphaNext) - Math.log(sigmaNext) - lambda;
             double cx = sigmaNext / sigma;
             double cd = -alphaNext * Math.expm1(-h);
-            if (prevD == null) {
+            if (prevD == null || order == 1) {
                 next = x.mul(cx).addi(d.mul(cd));
             } else {
                 double r = (lambda - prevLambda) / h;

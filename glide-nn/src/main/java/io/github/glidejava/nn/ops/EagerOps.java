@@ -79,6 +79,22 @@ public final class EagerOps implements TensorOps<INDArray> {
         }
     }
 
+    /**
+     * Bytes currently reserved by this thread's forward workspaces (the root and every block depth used so far);
+     * stable from the second forward of the same shapes on.
+     */
+    public static long workspaceBytes() {
+        var mgr = Nd4j.getWorkspaceManager();
+        long total = 0;
+        if (mgr.checkIfWorkspaceExists(ROOT_WS)) {
+            total += mgr.getWorkspaceForCurrentThread(ROOT_WS).getCurrentSize();
+        }
+        for (int d = 1; mgr.checkIfWorkspaceExists(BLOCK_WS + d); d++) {
+            total += mgr.getWorkspaceForCurrentThread(BLOCK_WS + d).getCurrentSize();
+        }
+        return total;
+    }
+
     // ---- parameters and constants ---------------------------------------------------------------------------
 
     @Override

@@ -1,46 +1,46 @@
 package io.github.glidejava.nn.unet;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import io.github.glidejava.core.io.DType;
 import io.github.glidejava.core.io.SafeTensors;
-import io.github.glidejava.nn.params.ParameterStore;
+import io.github.glidejava.core.io.StateDict;
 
-/** Adapters from checkpoint readers to {@link ParameterStore.TorchTensors}. */
+/** Checkpoint loading helpers. */
 public final class Checkpoints {
     private Checkpoints() {
     }
 
-    /** The tensors of {@code st} whose names start with {@code prefix}, with the prefix removed. */
-    public static ParameterStore.TorchTensors tensors(SafeTensors st, String prefix) {
-        List<String> keys = new ArrayList<>();
-        for (String n : st.names()) {
-            if (n.startsWith(prefix)) {
-                keys.add(n.substring(prefix.length()));
+    /**
+     * {@link StateDict#load(Path)}, except that a file whose 9th byte opens a JSON header is read as safetensors
+     * first: a safetensors header length whose low bytes happen to be {@code 0x80 0x02..0x05} looks like a legacy
+     * pickle to content sniffing.
+     */
+    public static StateDict load(Path file) throws IOException {
+        if (looksLikeSafetensors(file)) {
+            Map<String, INDArray> m = new LinkedHashMap<>();
+            try (SafeTensors st = SafeTensors.open(file)) {
+                for (String n : st.names()) {
+                    DType t = st.info(n).dtype();
+                    m.put(n, t == DType.F16 || t == DType.BF16 ? st.getFloat(n) : st.get(n));
+                }
             }
+            return StateDict.of(m);
         }
-        return new ParameterStore.TorchTensors() {
-            @Override
-            public List<String> keys() {
-                return keys;
-            }
+        return StateDict.load(file);
+    }
 
-            @Override
-            public long[] shape(String key) {
-                return st.info(prefix + key).shape();
-            }
-
-            @Override
-            public INDArray getFloat(String key) {
-                return st.getFloat(prefix + key);
-            }
-
-            @Override
-            public String describe() {
-                return st.file() + (prefix.isEmpty() ? "" : " (tensors " + prefix + "*)");
-            }
-        };
+    static boolean looksLikeSafetensors(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] head = in.readNBytes(9);
+            return head.length == 9 && head[8] == '{';
+        }
     }
 }

@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.GlideBackend;
-import io.github.glidejava.core.io.SafeTensors;
+import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.nn.layers.AttentionBlock;
 import io.github.glidejava.nn.layers.Conv2d;
 import io.github.glidejava.nn.layers.Downsample;
@@ -225,20 +225,27 @@ public class Text2ImUNet {
         return this;
     }
 
-    /** Loads every parameter strictly from {@code source} (all missing / unexpected / mis-shaped keys reported). */
-    public Text2ImUNet loadWeights(ParameterStore.TorchTensors source) {
-        this.params = ParameterStore.load(specs, source);
+    /**
+     * Loads a state dict strictly (every missing, unexpected and mis-shaped key is reported at once by a
+     * {@code StateDictMismatchException}); fp16 tensors are used as float32.
+     */
+    public Text2ImUNet loadStateDict(StateDict stateDict) {
+        this.params = ParameterStore.fromStateDict(specs, stateDict);
         return this;
     }
 
     /**
-     * Loads a checkpoint: a safetensors file whose tensor names are the state-dict keys (half / bfloat16 tensors
-     * are decoded to float32).
+     * Loads a checkpoint strictly: a PyTorch {@code torch.save(model.state_dict())} file (.pt, fp16 or fp32) or a
+     * safetensors file whose tensor names are the state-dict keys. Half-precision tensors are decoded exactly to
+     * float32.
      */
     public Text2ImUNet load(Path file) throws IOException {
-        try (SafeTensors st = SafeTensors.open(file)) {
-            return loadWeights(Checkpoints.tensors(st, ""));
-        }
+        return loadStateDict(Checkpoints.load(file));
+    }
+
+    /** The parameters as a PyTorch-layout state dict (fresh float32 arrays) under glide's names. */
+    public StateDict stateDict() {
+        return parameters().toStateDict();
     }
 
     /**
@@ -250,7 +257,7 @@ public class Text2ImUNet {
         md.put("format", "pt");
         md.put("model_class", config.modelClass());
         md.put("options", config.toJson());
-        SafeTensors.write(file, parameters().toTorch(), md);
+        stateDict().save(file, md);
     }
 
     // ---- forward -------------------------------------------------------------------------------------------------

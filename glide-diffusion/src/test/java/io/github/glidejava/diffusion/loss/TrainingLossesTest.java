@@ -1,0 +1,57 @@
+package io.github.glidejava.diffusion.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import io.github.glidejava.diffusion.DiffusionModel;
+import io.github.glidejava.diffusion.GaussianDiffusion;
+import io.github.glidejava.diffusion.SeededNoise;
+import io.github.glidejava.diffusion.VarianceType;
+
+class TrainingLossesTest {
+    static {
+        io.github.glidejava.core.GlideBackend.init();
+    }
+
+    @Test
+    void mseWithFixedVarianceIsPlainEpsMse() {
+        GaussianDiffusion d = GaussianDiffusion.builder().schedule("linear").steps(100)
+                .varianceType(VarianceType.FIXED_SMALL).build();
+        INDArray x0 = new SeededNoise(1).next(2, 3, 4, 4);
+        INDArray noise = new SeededNoise(2).next(2, 3, 4, 4);
+        DiffusionModel perfect = (x, t) -> noise;
+        LossTerms perfectTerms = new TrainingLosses(d, LossType.MSE).compute(perfect, x0, new int[] {3, 50}, noise);
+        assertNull(perfectTerms.vb());
+        assertEquals(0, perfectTerms.loss().amaxNumber().doubleValue(), 0);
+        DiffusionModel zero = (x, t) -> x.mul(0);
+        LossTerms z = new TrainingLosses(d, LossType.MSE).compute(zero, x0, new int[] {3, 50}, noise);
+        INDArray row1 = noise.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1));
+        assertEquals(row1.mul(row1).meanNumber().doubleValue(), z.mse().getDouble(1), 1e-6);
+    }
+
+    @Test
+    void learnedVarianceAddsTheVbTerm() {
+        GaussianDiffusion d = GaussianDiffusion.builder().schedule("linear").steps(100).build();
+        INDArray x0 = new SeededNoise(1).next(2, 3, 4, 4);
+        INDArray noise = new SeededNoise(2).next(2, 3, 4, 4);
+        DiffusionModel model = (x, t) -> Nd4j.concat(1, noise, x.mul(0));
+        LossTerms mse = new TrainingLosses(d, LossType.MSE).compute(model, x0, new int[] {0, 50}, noise);
+        LossTerms rescaled = new TrainingLosses(d, LossType.RESCALED_MSE).compute(model, x0, new int[] {0, 50}, noise);
+        assertNotNull(mse.vb());
+        assertEquals(mse.vb().getDouble(1) * 100 / 1000.0, rescaled.vb().getDouble(1), 1e-6);
+        LossTerms kl = new TrainingLosses(d, LossType.KL).compute(model, x0, new int[] {0, 50}, noise);
+        LossTerms rkl = new TrainingLosses(d, LossType.RESCALED_KL).compute(model, x0, new int[] {0, 50}, noise);
+        assertNull(kl.mse());
+        assertEquals(kl.loss().getDouble(1) * 100, rkl.loss().getDouble(1), 1e-4 * rkl.loss().getDouble(1));
+        // t == 0 uses the decoder NLL, t > 0 the KL
+        assertEquals(kl.vbTerms().decoderNllBits().getDouble(0), kl.loss().getDouble(0), 0);
+        assertEquals(kl.vbTerms().klBits().getDouble(1), kl.loss().getDouble(1), 0);
+        assertThrows(IllegalArgumentException.class, () -> LossType.named("L1"));
+    }
+}
