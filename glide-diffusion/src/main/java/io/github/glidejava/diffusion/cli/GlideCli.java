@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
         subcommands = {SampleCommand.class, InpaintCommand.class, UpsampleCommand.class, DownloadCommand.class,
                 InspectCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'glide COMMAND --help' for the options of a command.",
-                "Files: checkpoints and tokenizer are looked up in the cache directory ($GLIDE_CACHE, default"
-                        + " ~/.cache/glide-java); 'glide download all' fills it."})
+                "Checkpoints are looked up in the cache directory ($GLIDE_CACHE, default ~/.cache/glide-java);"
+                        + " 'glide download base upsample' fills it."})
 public final class GlideCli implements Callable<Integer> {
     public static final int EXIT_OK = 0;
     public static final int EXIT_ERROR = 1;

@@ -21,8 +21,8 @@ final class PipelineOptions {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--models", paramLabel = "DIR",
-            description = "Directory with GLIDE's checkpoints and tokenizer files under their published names"
-                    + " (default: $GLIDE_CACHE, else ~/.cache/glide-java; fill it with 'glide download').")
+            description = "Directory with GLIDE's checkpoints under their published names (default: $GLIDE_CACHE,"
+                    + " else ~/.cache/glide-java; fill it with 'glide download').")
     Path models;
 
     @Option(names = "--base", paramLabel = "FILE", description = "Base model checkpoint (.pt or .safetensors)"
@@ -42,7 +42,7 @@ final class PipelineOptions {
     String upsamplerConfig;
 
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Directory with encoder.json and vocab.bpe"
-            + " (or .gz) (default: --models).")
+            + " (or .gz) (default: those in --models, else GLIDE's tokenizer bundled with glide-java).")
     Path tokenizer;
 
     @Option(names = "--seed", paramLabel = "N", description = "Random seed (default: a random one, printed and"

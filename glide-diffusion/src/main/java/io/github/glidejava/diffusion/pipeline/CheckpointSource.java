@@ -14,15 +14,13 @@ import java.util.Map;
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.TensorInfo;
 import io.github.glidejava.core.io.TorchCheckpoint;
-import io.github.glidejava.nn.params.ParameterStore;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The tensors of a checkpoint file, PyTorch {@code .pt} (zip) or safetensors, recognised by content, read lazily
- * tensor by tensor. Names are the state-dict keys of the U-Net: a prefix common to the U-Net's names (e.g. the
- * fixture files' {@code param.}) is removed and other tensors are ignored.
+ * The tensor names, shapes and metadata of a checkpoint file, PyTorch {@code .pt} (zip) or safetensors, recognised by
+ * content, without reading the tensor data. Names are the state-dict keys of the U-Net: a prefix common to the
+ * U-Net's names (e.g. the fixture files' {@code param.}) is removed and other tensors are ignored.
  */
-final class CheckpointSource implements ParameterStore.TorchTensors, AutoCloseable {
+final class CheckpointSource implements AutoCloseable {
     private static final String CONV_IN = "input_blocks.0.0.weight";
 
     private final Path file;
@@ -86,28 +84,14 @@ final class CheckpointSource implements ParameterStore.TorchTensors, AutoCloseab
         return safeTensors != null ? safeTensors.metadata() : Map.of();
     }
 
-    @Override
-    public List<String> keys() {
-        return keys;
+    /** The prefix removed from the U-Net's names ("" for a plain state dict). */
+    String prefix() {
+        return prefix;
     }
 
-    @Override
-    public long[] shape(String key) {
-        return info(key).shape();
-    }
-
-    private TensorInfo info(String key) {
-        return safeTensors != null ? safeTensors.info(prefix + key) : torch.info(prefix + key);
-    }
-
-    @Override
-    public INDArray getFloat(String key) {
-        return safeTensors != null ? safeTensors.getFloat(prefix + key) : torch.getFloat(prefix + key);
-    }
-
-    @Override
-    public String describe() {
-        return file + (prefix.isEmpty() ? "" : " (tensors " + prefix + "*)");
+    long[] shape(String key) {
+        TensorInfo info = safeTensors != null ? safeTensors.info(prefix + key) : torch.info(prefix + key);
+        return info.shape();
     }
 
     @Override

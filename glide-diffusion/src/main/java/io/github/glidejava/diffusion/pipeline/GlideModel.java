@@ -13,7 +13,9 @@ import java.util.stream.Collectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.glidejava.diffusion.GaussianDiffusion;
-import io.github.glidejava.nn.params.ParameterMismatchException;
+import io.github.glidejava.core.io.StateDict;
+import io.github.glidejava.core.io.StateDictMismatchException;
+import io.github.glidejava.nn.unet.Checkpoints;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 
@@ -63,6 +65,8 @@ public final class GlideModel {
      */
     public static GlideModel load(Path checkpoint, GlideModelConfig config) throws IOException {
         Objects.requireNonNull(checkpoint, "checkpoint");
+        String prefix;
+        String origin;
         try (CheckpointSource src = CheckpointSource.open(checkpoint)) {
             CheckpointLayout layout;
             try {
@@ -70,7 +74,6 @@ public final class GlideModel {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(checkpoint + ": " + e.getMessage(), e);
             }
-            String origin;
             if (config != null) {
                 origin = "the given configuration";
             } else {
@@ -80,14 +83,16 @@ public final class GlideModel {
                         : "the '" + layout.kind().id() + "' preset (GLIDE's released " + layout.kind().id() + " model)";
             }
             checkArchitecture(checkpoint, layout, config, origin);
-            Text2ImUNet unet = Text2ImUNet.create(config);
-            try {
-                unet.loadWeights(src);
-            } catch (ParameterMismatchException e) {
-                throw new IllegalArgumentException(e.getMessage() + " (configuration: " + origin + ")", e);
-            }
-            return new GlideModel(unet, checkpoint.getFileName().toString());
+            prefix = src.prefix();
         }
+        Text2ImUNet unet = Text2ImUNet.create(config);
+        StateDict weights = Checkpoints.load(checkpoint);
+        try {
+            unet.loadStateDict(prefix.isEmpty() ? weights : weights.subDict(prefix));
+        } catch (StateDictMismatchException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (configuration: " + origin + ")", e);
+        }
+        return new GlideModel(unet, checkpoint.getFileName().toString());
     }
 
     private static Optional<GlideModelConfig> embeddedConfig(CheckpointSource src) {

@@ -569,7 +569,10 @@ public final class GlidePipeline {
             return this;
         }
 
-        /** Directory with {@code encoder.json} and {@code vocab.bpe} (or their .gz); default the checkpoint dir. */
+        /**
+         * Directory with {@code encoder.json} and {@code vocab.bpe} (or their .gz). Default: the checkpoint directory
+         * when it holds them, else the GLIDE tokenizer bundled with glide-java ({@link BpeTokenizer#glide()}).
+         */
         public Builder tokenizerDir(Path dir) {
             this.tokenizerDir = Objects.requireNonNull(dir, "dir");
             this.tokenizer = null;
@@ -707,7 +710,9 @@ public final class GlidePipeline {
                 throw new IllegalArgumentException("a pipeline needs a base model, an upsampler or both;"
                         + " withoutBase() and withoutUpsampler() were both given");
             }
-            BpeTokenizer tok = tokenizer != null ? tokenizer : loadTokenizer(tokenizerDir != null ? tokenizerDir : dir);
+            BpeTokenizer tok = tokenizer != null ? tokenizer
+                    : tokenizerDir != null ? loadTokenizer(tokenizerDir)
+                    : hasTokenizerFiles(dir) ? BpeTokenizer.loadFromDirectory(dir) : BpeTokenizer.glide();
             for (GlideModel m : new GlideModel[]{b, u}) {
                 if (m != null && m.config().xfWidth() > 0 && m.config().vocabSize() != tok.vocabSize()) {
                     throw new IllegalArgumentException("the tokenizer has " + tok.vocabSize() + " tokens but "
@@ -753,11 +758,14 @@ public final class GlidePipeline {
             return GlideModel.load(file, config);
         }
 
-        private static BpeTokenizer loadTokenizer(Path dir) throws IOException {
-            boolean plain = Files.isRegularFile(dir.resolve("encoder.json")) && Files.isRegularFile(dir.resolve("vocab.bpe"));
-            boolean gz = Files.isRegularFile(dir.resolve("encoder.json.gz"))
+        private static boolean hasTokenizerFiles(Path dir) {
+            return Files.isRegularFile(dir.resolve("encoder.json")) && Files.isRegularFile(dir.resolve("vocab.bpe"))
+                    || Files.isRegularFile(dir.resolve("encoder.json.gz"))
                     && Files.isRegularFile(dir.resolve("vocab.bpe.gz"));
-            if (!plain && !gz) {
+        }
+
+        private static BpeTokenizer loadTokenizer(Path dir) throws IOException {
+            if (!hasTokenizerFiles(dir)) {
                 throw new NoSuchFileException(dir.resolve("encoder.json").toString(), null,
                         "the tokenizer files (encoder.json, vocab.bpe) are missing in " + dir
                                 + "; download them with 'glide download tokenizer', or use the directory that holds them"

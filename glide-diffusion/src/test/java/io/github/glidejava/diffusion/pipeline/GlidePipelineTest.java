@@ -254,7 +254,7 @@ class GlidePipelineTest {
         assertTrue(inpaint.getMessage().contains("base_inpaint.pt")
                 && inpaint.getMessage().contains("glide download base-inpaint"), inpaint.getMessage());
         NoSuchFileException tokenizer = assertThrows(NoSuchFileException.class,
-                () -> GlidePipeline.builder().base(TinyModels.model(BASE)).withoutUpsampler().checkpointDir(tmp)
+                () -> GlidePipeline.builder().base(TinyModels.model(BASE)).withoutUpsampler().tokenizerDir(tmp)
                         .build());
         assertTrue(tokenizer.getMessage().contains("glide download tokenizer"), tokenizer.getMessage());
         NoSuchFileException explicit = assertThrows(NoSuchFileException.class,
@@ -279,6 +279,13 @@ class GlidePipelineTest {
         IllegalArgumentException kind = assertThrows(IllegalArgumentException.class,
                 () -> GlideModel.load(up.ptFile(), base.config()));
         assertTrue(kind.getMessage().contains("it is a upsample model"), kind.getMessage());
+    }
+
+    @Test
+    void bundledTokenizerIsTheDefaultAndEqualsTheFixtureFiles() throws IOException {
+        GlidePipeline p = GlidePipeline.builder().base(TinyModels.model(BASE)).withoutUpsampler().checkpointDir(tmp)
+                .build();
+        assertArrayEquals(TinyModels.tokenizer().encode(PROMPT), p.tokenizer().encode(PROMPT));
     }
 
     @Test
