@@ -119,9 +119,9 @@ public final class GlideModel {
         List<String> diffs = new ArrayList<>();
         GlideModelKind configKind = GlideModelKind.of(c.superRes(), c.inpaint());
         if (configKind != layout.kind()) {
-            diffs.add("it is a " + layout.kind().id() + " model (" + layout.kind().modelClass()
-                    + ", first convolution takes " + layout.inChannels() + " channels) but the configuration describes a "
-                    + configKind.id() + " model (" + configKind.inChannels() + " channels)");
+            diffs.add("it is " + layout.kind().withArticle() + " model (" + layout.kind().modelClass()
+                    + ", first convolution takes " + layout.inChannels() + " channels) but the configuration describes "
+                    + configKind.withArticle() + " model (" + configKind.inChannels() + " channels)");
         }
         compare(diffs, "image_size", layout.imageSize(), c.imageSize());
         compare(diffs, "num_channels", layout.modelChannels(), c.numChannels());

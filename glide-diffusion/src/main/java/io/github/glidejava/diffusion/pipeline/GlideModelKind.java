@@ -38,6 +38,11 @@ public enum GlideModelKind {
         return id;
     }
 
+    /** The id with its indefinite article, for messages: "a base", "an upsample". */
+    public String withArticle() {
+        return (id.startsWith("u") ? "an " : "a ") + id;
+    }
+
     /** The class glide-text2im builds for this kind. */
     public String modelClass() {
         return modelClass;

@@ -395,7 +395,7 @@ public final class GlidePipeline {
         }
         if (base.kind() != kind) {
             throw new IllegalStateException(call + " needs a " + kind.id() + " base model, but this pipeline's base "
-                    + base.name() + " is a " + base.kind().id() + " model: " + hint);
+                    + base.name() + " is " + base.kind().withArticle() + " model: " + hint);
         }
         return base;
     }
@@ -678,12 +678,12 @@ public final class GlidePipeline {
                         inpainting ? "base-inpaint" : "base", basePath == null);
                 if (b.kind().superRes()) {
                     throw new IllegalArgumentException("the base model slot needs a base or base-inpaint model, but "
-                            + b.name() + " is a " + b.kind().id() + " model (" + b.kind().modelClass()
+                            + b.name() + " is " + b.kind().withArticle() + " model (" + b.kind().modelClass()
                             + "); give it as upsampler(...)");
                 }
                 if (inpainting && !b.kind().inpaint()) {
                     throw new IllegalArgumentException("inpainting(true) needs a base-inpaint model, but " + b.name()
-                            + " is a " + b.kind().id() + " model");
+                            + " is " + b.kind().withArticle() + " model");
                 }
                 respaced(b, steps, PipelineStage.BASE);
             }
@@ -695,12 +695,12 @@ public final class GlidePipeline {
                         upsamplerConfig, inpaintUp ? "upsample-inpaint" : "upsample", upsamplerPath == null);
                 if (!u.kind().superRes()) {
                     throw new IllegalArgumentException("the upsampler slot needs an upsample or upsample-inpaint model,"
-                            + " but " + u.name() + " is a " + u.kind().id() + " model (" + u.kind().modelClass()
+                            + " but " + u.name() + " is " + u.kind().withArticle() + " model (" + u.kind().modelClass()
                             + "); give it as base(...)");
                 }
                 if (b != null && b.kind().inpaint() != u.kind().inpaint()) {
-                    throw new IllegalArgumentException("the base model " + b.name() + " is a " + b.kind().id()
-                            + " model but the upsampler " + u.name() + " is a " + u.kind().id() + " model; "
+                    throw new IllegalArgumentException("the base model " + b.name() + " is " + b.kind().withArticle()
+                            + " model but the upsampler " + u.name() + " is " + u.kind().withArticle() + " model; "
                             + (b.kind().inpaint() ? "inpainting needs the upsample-inpaint upsampler"
                             : "text-to-image needs the upsample upsampler (not upsample-inpaint)"));
                 }

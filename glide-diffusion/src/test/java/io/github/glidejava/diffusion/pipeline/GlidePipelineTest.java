@@ -235,7 +235,7 @@ class GlidePipelineTest {
     void wrongModelForTheSlotIsNamed() {
         GlideModel up = TinyModels.model(UPSAMPLE);
         assertMessage(text2im().base(up), "the base model slot needs a base or base-inpaint model, but "
-                + up.name() + " is a upsample model");
+                + up.name() + " is an upsample model");
         GlideModel base = TinyModels.model(BASE);
         assertMessage(text2im().upsampler(base), "the upsampler slot needs an upsample or upsample-inpaint model");
         GlideModel inpaint = TinyModels.model(INPAINT);
@@ -278,7 +278,7 @@ class GlidePipelineTest {
         TinyModels.Entry up = TinyModels.entry(UPSAMPLE);
         IllegalArgumentException kind = assertThrows(IllegalArgumentException.class,
                 () -> GlideModel.load(up.ptFile(), base.config()));
-        assertTrue(kind.getMessage().contains("it is a upsample model"), kind.getMessage());
+        assertTrue(kind.getMessage().contains("it is an upsample model"), kind.getMessage());
     }
 
     @Test
