@@ -63,6 +63,15 @@ class EagerRuntimeTest {
     }
 
     @Test
+    void aCachedTextEncodingGivesTheSameForward() {
+        UNetInputs<INDArray> in = inputs(7);
+        var text = model.encodeText(in.tokens(), in.mask());
+        assertFalse(text.xfOut.isAttached());
+        INDArray cached = model.forward(UNetInputs.of(in.x(), in.timesteps(), null, null), text);
+        assertEquals(model.forward(in), cached);
+    }
+
+    @Test
     void tracedIntermediatesAreDetached() {
         var traces = model.forwardWithTrace(inputs(2));
         assertTrue(traces.keySet().containsAll(List.of("unet_input", "time_embed", "transformer", "xf_out", "xf_proj",

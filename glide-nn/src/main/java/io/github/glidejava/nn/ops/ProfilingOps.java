@@ -20,15 +20,20 @@ public final class ProfilingOps<T> implements TensorOps<T> {
     }
 
     private <R> R time(String name, Supplier<R> op) {
+        return time(name, 0, op);
+    }
+
+    private <R> R time(String name, long flops, Supplier<R> op) {
         long t0 = System.nanoTime();
         R r = op.get();
-        long[] s = stats.computeIfAbsent(name, k -> new long[2]);
+        long[] s = stats.computeIfAbsent(name, k -> new long[3]);
         s[0] += System.nanoTime() - t0;
         s[1]++;
+        s[2] += flops;
         return r;
     }
 
-    /** Operation name -> {total nanoseconds, calls}, by name. */
+    /** Operation name -> {total nanoseconds, calls, floating-point operations (conv2d, matmul)}, by name. */
     public Map<String, long[]> stats() {
         Map<String, long[]> m = new LinkedHashMap<>();
         stats.forEach((k, v) -> m.put(k, v.clone()));
@@ -44,8 +49,10 @@ public final class ProfilingOps<T> implements TensorOps<T> {
         StringBuilder sb = new StringBuilder();
         long total = stats.values().stream().mapToLong(v -> v[0]).sum();
         stats.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).forEach(e ->
-                sb.append(String.format("%-18s %9.1f ms %6.1f%% %7d calls%n", e.getKey(), e.getValue()[0] / 1e6,
-                        100.0 * e.getValue()[0] / Math.max(1, total), e.getValue()[1])));
+                sb.append(String.format("%-18s %9.1f ms %6.1f%% %7d calls%s%n", e.getKey(), e.getValue()[0] / 1e6,
+                        100.0 * e.getValue()[0] / Math.max(1, total), e.getValue()[1], e.getValue()[2] == 0 ? ""
+                                : String.format(" %8.2f GFLOP %6.1f GFLOP/s", e.getValue()[2] / 1e9,
+                                e.getValue()[2] / (double) Math.max(1, e.getValue()[0])))));
         sb.append(String.format("%-18s %9.1f ms%n", "total", total / 1e6));
         return sb.toString();
     }
@@ -77,12 +84,19 @@ public final class ProfilingOps<T> implements TensorOps<T> {
 
     @Override
     public T conv2d(T x, T weight, T bias, int stride, int padding) {
-        return time("conv2d", () -> ops.conv2d(x, weight, bias, stride, padding));
+        long[] w = ops.shape(weight);
+        long[] out = Shapes.conv2d(ops.shape(x), w, stride, padding);
+        long flops = 2L * out[0] * out[1] * out[2] * out[3] * w[0] * w[1] * w[2];
+        return time("conv2d", flops, () -> ops.conv2d(x, weight, bias, stride, padding));
     }
 
     @Override
     public T matmul(T a, T b, boolean transposeA, boolean transposeB) {
-        return time("matmul", () -> ops.matmul(a, b, transposeA, transposeB));
+        long[] sa = ops.shape(a);
+        long[] out = Shapes.matmul(sa, ops.shape(b), transposeA, transposeB);
+        long k = transposeA ? sa[sa.length - 2] : sa[sa.length - 1];
+        long flops = 2L * Shapes.length(out) * k;
+        return time("matmul", flops, () -> ops.matmul(a, b, transposeA, transposeB));
     }
 
     @Override
@@ -228,5 +242,15 @@ public final class ProfilingOps<T> implements TensorOps<T> {
     @Override
     public T linear(T x, T weight, T bias) {
         return time("linear", () -> ops.linear(x, weight, bias));
+    }
+
+    @Override
+    public T groupNorm(T x, int groups, double eps, T weight, T bias, boolean silu) {
+        return time("groupNorm", () -> ops.groupNorm(x, groups, eps, weight, bias, silu));
+    }
+
+    @Override
+    public T select(T cond, T a, T b) {
+        return time("select", () -> ops.select(cond, a, b));
     }
 }

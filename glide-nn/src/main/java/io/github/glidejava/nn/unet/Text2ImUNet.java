@@ -268,13 +268,22 @@ public class Text2ImUNet {
      * output_blocks.i).
      */
     public <T> T forward(TensorOps<T> ops, UNetInputs<T> in, BiConsumer<String, T> trace) {
+        return forward(ops, in, null, trace);
+    }
+
+    /**
+     * The forward with the text encoder's output given ({@code text}, e.g. computed once by
+     * {@link #encodeText} and reused at every diffusion step, as glide's {@code cache_text_emb}); with
+     * {@code text == null} it is computed from the inputs' tokens and mask.
+     */
+    public <T> T forward(TensorOps<T> ops, UNetInputs<T> in, TextEncoder.Output<T> text, BiConsumer<String, T> trace) {
         Objects.requireNonNull(in.x(), "x");
         Objects.requireNonNull(in.timesteps(), "timesteps");
         checkImage(ops, in.x(), "x", config.imageChannels());
         T h = unetInput(ops, in);
         trace.accept("unet_input", h);
-        TextEncoder.Output<T> textOut = null;
-        if (text != null) {
+        TextEncoder.Output<T> textOut = text;
+        if (this.text != null && textOut == null) {
             if (in.tokens() == null) {
                 throw new IllegalArgumentException("this " + config.modelClass() + " is text-conditional: tokens [N, "
                         + config.textCtx() + "] are required");
@@ -369,6 +378,30 @@ public class Text2ImUNet {
         validateEager(in);
         EagerOps ops = new EagerOps(parameters()::get);
         return ops.run(() -> forward(ops, in));
+    }
+
+    /**
+     * Eager text encoder: {@code xf_proj} and {@code xf_out} for {@code tokens [N, text_ctx]} and {@code mask},
+     * detached, to pass to {@link #forward(UNetInputs, TextEncoder.Output)} at every diffusion step.
+     */
+    public TextEncoder.Output<INDArray> encodeText(INDArray tokens, INDArray mask) {
+        validateEager(UNetInputs.of(null, null, tokens, mask));
+        EagerOps ops = new EagerOps(parameters()::get);
+        Map<String, INDArray> out = ops.runAll(() -> {
+            TextEncoder.Output<INDArray> o = encodeText(ops, tokens, mask, noTrace());
+            Map<String, INDArray> m = new LinkedHashMap<>();
+            m.put("xf_proj", o.xfProj);
+            m.put("xf_out", o.xfOut);
+            return m;
+        });
+        return new TextEncoder.Output<>(out.get("xf_proj"), out.get("xf_out"));
+    }
+
+    /** Eager forward reusing a text encoding from {@link #encodeText(INDArray, INDArray)}. */
+    public INDArray forward(UNetInputs<INDArray> in, TextEncoder.Output<INDArray> text) {
+        validateEager(in);
+        EagerOps ops = new EagerOps(parameters()::get);
+        return ops.run(() -> forward(ops, in, text, noTrace()));
     }
 
     /** Eager forward that also returns every traced intermediate (detached), output under "out". */

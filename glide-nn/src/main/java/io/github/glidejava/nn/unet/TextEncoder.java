@@ -62,7 +62,7 @@ public final class TextEncoder {
         /** {@code [N, xf_width, text_ctx]}, keys / values for the U-Net's attention blocks. */
         public final T xfOut;
 
-        Output(T xfProj, T xfOut) {
+        public Output(T xfProj, T xfOut) {
             this.xfProj = xfProj;
             this.xfOut = xfOut;
         }
