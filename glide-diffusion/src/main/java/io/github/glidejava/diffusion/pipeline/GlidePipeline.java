@@ -30,6 +30,7 @@ import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.diffusion.sampling.SamplingLoop;
 import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.TextEncoder;
 import io.github.glidejava.nn.unet.UNetInputs;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -307,9 +308,10 @@ public final class GlidePipeline {
         }
         INDArray img = inpaintImage;
         INDArray msk = inpaintMask;
+        TextEncoder.Output<INDArray> text = encodeText(b, tokens); // the prompt is the same at every step
         DiffusionModel model = (x, t) -> {
             UNetInputs<INDArray> in = UNetInputs.of(x, t, tokens.tokens(), tokens.mask());
-            return b.unet().forward(img == null ? in : in.withInpaint(img, msk));
+            return forward(b, img == null ? in : in.withInpaint(img, msk), text);
         };
         int s = b.imageSize();
         INDArray xT = noise.next(2L * n, 3, s, s);
@@ -339,14 +341,24 @@ public final class GlidePipeline {
         }
         INDArray img = inpaintImage;
         INDArray msk = inpaintMask;
+        TextEncoder.Output<INDArray> text = encodeText(u, tokens);
         DiffusionModel model = (x, t) -> {
             UNetInputs<INDArray> in = UNetInputs.of(x, t, tokens.tokens(), tokens.mask()).withLowRes(lowRes);
-            return u.unet().forward(img == null ? in : in.withInpaint(img, msk));
+            return forward(u, img == null ? in : in.withInpaint(img, msk), text);
         };
         int s = u.imageSize();
         INDArray xT = noise.next(n, 3, s, s).mul(upsampleTemperature);
         return runStage(PipelineStage.UPSAMPLE, u, type, upsampleSteps, model, xT, noise, denoised, batch,
                 numBatches);
+    }
+
+    /** The text encoder's output for the stage's tokens, or null for a model without text conditioning. */
+    private static TextEncoder.Output<INDArray> encodeText(GlideModel m, TokenBatch tokens) {
+        return m.config().xfWidth() > 0 ? m.unet().encodeText(tokens.tokens(), tokens.mask()) : null;
+    }
+
+    private static INDArray forward(GlideModel m, UNetInputs<INDArray> in, TextEncoder.Output<INDArray> text) {
+        return text == null ? m.unet().forward(in) : m.unet().forward(in, text);
     }
 
     /** The notebook's denoised_fn: {@code x0 * (1 - mask) + inpaint_image * mask}, per channel. */
