@@ -72,6 +72,21 @@ class EagerRuntimeTest {
     }
 
     @Test
+    void aForwardInsideAnotherForwardUsesItsOwnWorkspaces() {
+        UNetInputs<INDArray> in = inputs(8);
+        INDArray outside = model.forward(in);
+        EagerOps ops = new EagerOps(model.parameters()::get);
+        INDArray[] inner = new INDArray[1];
+        INDArray outer = ops.run(() -> {
+            INDArray h = model.forward(ops, in);
+            inner[0] = model.forward(in);
+            return h;
+        });
+        assertEquals(outside, outer);
+        assertEquals(outside, inner[0]);
+    }
+
+    @Test
     void tracedIntermediatesAreDetached() {
         var traces = model.forwardWithTrace(inputs(2));
         assertTrue(traces.keySet().containsAll(List.of("unet_input", "time_embed", "transformer", "xf_out", "xf_proj",

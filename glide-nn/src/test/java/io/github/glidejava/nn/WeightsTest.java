@@ -184,6 +184,19 @@ class WeightsTest {
     }
 
     @Test
+    void initialisationIsReproducibleFromTheSeed() {
+        ParameterStore a = Text2ImUNet.create(tiny()).initParameters(7).parameters();
+        ParameterStore b = Text2ImUNet.create(tiny()).initParameters(7).parameters();
+        ParameterStore c = Text2ImUNet.create(tiny()).initParameters(8).parameters();
+        String k = "input_blocks.1.0.in_layers.2.weight";
+        assertEquals(a.get(k), b.get(k));
+        assertTrue(!a.get(k).equals(c.get(k)));
+        // PyTorch's default bound for a 3x3 conv: 1/sqrt(fan_in)
+        double bound = 1 / Math.sqrt(a.spec(k).torchShape()[1] * 9.0);
+        assertTrue(a.get(k).amaxNumber().doubleValue() <= bound);
+    }
+
+    @Test
     void missingCheckpointFileIsAClearError() {
         Text2ImUNet m = Text2ImUNet.create(tiny());
         Exception e = assertThrows(java.io.IOException.class, () -> m.load(Path.of("/nonexistent/base.pt")));

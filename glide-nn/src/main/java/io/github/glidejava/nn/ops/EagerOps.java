@@ -65,23 +65,31 @@ public final class EagerOps implements TensorOps<INDArray> {
      * workspace). Everything else the forward allocated is reused by the next call.
      */
     public INDArray run(Supplier<INDArray> body) {
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, ROOT_WS)) {
-            depth = 0;
-            return body.get().detach();
-        }
+        return runAll(() -> java.util.Map.of("out", body.get())).get("out");
     }
 
     /** {@link #run} for several outputs: each is detached. */
     public java.util.Map<String, INDArray> runAll(Supplier<java.util.Map<String, INDArray>> body) {
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, ROOT_WS)) {
+        // a forward started inside another one (e.g. a callback) gets workspaces of its own
+        int level = NESTING.get();
+        NESTING.set(level + 1);
+        String savedPrefix = wsPrefix;
+        wsPrefix = level == 0 ? "" : "nested" + level + "-";
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, wsPrefix + ROOT_WS)) {
             depth = 0;
             java.util.Map<String, INDArray> out = new java.util.LinkedHashMap<>();
             for (java.util.Map.Entry<String, INDArray> e : body.get().entrySet()) {
                 out.put(e.getKey(), e.getValue().detach());
             }
             return out;
+        } finally {
+            wsPrefix = savedPrefix;
+            NESTING.set(level);
         }
     }
+
+    private static final ThreadLocal<Integer> NESTING = ThreadLocal.withInitial(() -> 0);
+    private String wsPrefix = "";
 
     /**
      * Bytes currently reserved by this thread's forward workspaces (the root and every block depth used so far);
@@ -129,7 +137,7 @@ public final class EagerOps implements TensorOps<INDArray> {
         }
         String parentId = parent.getId();
         depth++;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, BLOCK_WS + depth)) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, wsPrefix + BLOCK_WS + depth)) {
             INDArray out = body.get();
             return out.leverageTo(parentId);
         } finally {

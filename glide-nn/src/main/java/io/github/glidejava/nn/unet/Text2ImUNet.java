@@ -34,7 +34,7 @@ import io.github.glidejava.nn.params.ParameterStore;
 /**
  * GLIDE's text-conditional ADM U-Net (glide-text2im's {@code Text2ImUNet}), with parameters under the exact
  * PyTorch state-dict names. Build one with {@link #create(GlideModelConfig)} (which picks the super-resolution /
- * inpainting subclass the config asks for), give it weights with {@link #load(Path)}, {@link #loadWeights} or
+ * inpainting subclass the config asks for), give it weights with {@link #load(Path)}, {@link #loadStateDict} or
  * {@link #initParameters(long)}, then run {@link #forward(INDArray, INDArray, INDArray, INDArray)} eagerly or
  * build a SameDiff graph with {@link UNetGraph}.
  *
@@ -196,7 +196,7 @@ public class Text2ImUNet {
         ParameterStore p = params;
         if (p == null) {
             throw new IllegalStateException("the " + config.modelClass()
-                    + " has no parameters yet: call load(path), loadWeights(...) or initParameters(seed)");
+                    + " has no parameters yet: call load(path), loadStateDict(...) or initParameters(seed)");
         }
         return p;
     }
