@@ -14,7 +14,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.StateDict;
-import io.github.glidejava.nn.unet.Checkpoints;
 
 /** One reference fixture file: metadata, parameters ({@code param.*}), inputs ({@code input.*}), outputs. */
 final class Fixture {
@@ -66,7 +65,7 @@ final class Fixture {
     /** The tensors named {@code prefix + key} as a state dict keyed by {@code key}. */
     StateDict stateDict(String prefix) {
         try {
-            return Checkpoints.load(file).subDict(prefix);
+            return StateDict.load(file).subDict(prefix);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read fixture " + file, e);
         }

@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import io.github.glidejava.nn.unet.Checkpoints;
+import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
@@ -38,7 +38,7 @@ final class ModelCase {
         String ptFile = fixture.config.path("pt_file").asText("");
         try {
             if (!paramsFile.isEmpty()) {
-                m.loadStateDict(Checkpoints.load(RefFixtures.require(paramsFile)).subDict("param."));
+                m.loadStateDict(StateDict.load(RefFixtures.require(paramsFile)).subDict("param."));
             } else if (!ptFile.isEmpty()) {
                 m.load(RefFixtures.require(ptFile));
             } else {

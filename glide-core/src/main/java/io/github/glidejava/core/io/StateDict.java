@@ -97,14 +97,16 @@ public final class StateDict {
             }
         }
         int n = head.position();
+        // safetensors first: its first 8 bytes are a header length, which may happen to look like a pickle or
+        // zip signature; a zip local header has its compression method at byte 8, a legacy torch file a magic long.
+        if (n == 9 && head.get(8) == '{') {
+            return Format.SAFETENSORS;
+        }
         if (n >= 4 && head.get(0) == 'P' && head.get(1) == 'K' && (head.get(2) == 3 || head.get(2) == 5)) {
             return Format.TORCH_ZIP;
         }
         if (n >= 2 && (head.get(0) & 0xff) == 0x80 && head.get(1) >= 2 && head.get(1) <= 5) {
             return Format.TORCH_LEGACY;
-        }
-        if (n == 9 && head.get(8) == '{') {
-            return Format.SAFETENSORS;
         }
         String name = file.getFileName() == null ? "" : file.getFileName().toString();
         if (name.endsWith(".safetensors")) {

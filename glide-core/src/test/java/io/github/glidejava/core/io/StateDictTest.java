@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -139,6 +140,27 @@ class StateDictTest {
         assertTrue(e.getMessage().contains("'nope'") && e.getMessage().contains(f.toString()), e.getMessage());
         assertFalse(back.contains("nope"));
         assertEquals(2, back.subDict("").subDict("a").size() + 1);
+    }
+
+    @Test
+    void safetensorsWhoseHeaderLengthLooksLikeAPickleIsStillSafetensors() throws IOException {
+        // A header length whose low bytes are 0x80 0x02 reads like the start of a legacy torch pickle.
+        Map<String, String> meta = new LinkedHashMap<>();
+        StringBuilder pad = new StringBuilder();
+        Path file = tmp.resolve("lookalike.safetensors");
+        for (int len = 0; len < 1200; len++) {
+            meta.put("pad", pad.toString());
+            SafeTensors.write(file, Map.of("w", Nd4j.createFromArray(1f, 2f)), meta);
+            byte[] head = java.nio.file.Files.readAllBytes(file);
+            if ((head[0] & 0xff) == 0x80 && head[1] == 2) {
+                StateDict sd = StateDict.load(file);
+                assertArrayEquals(new long[] {2}, sd.shape("w"));
+                assertEquals(2f, sd.get("w").getFloat(1), 0f);
+                return;
+            }
+            pad.append('x');
+        }
+        fail("no header length of the form 0x0280 was produced");
     }
 
     @Test

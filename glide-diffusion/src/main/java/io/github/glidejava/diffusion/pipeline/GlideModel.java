@@ -15,7 +15,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.glidejava.diffusion.GaussianDiffusion;
 import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.io.StateDictMismatchException;
-import io.github.glidejava.nn.unet.Checkpoints;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 
@@ -86,7 +85,7 @@ public final class GlideModel {
             prefix = src.prefix();
         }
         Text2ImUNet unet = Text2ImUNet.create(config);
-        StateDict weights = Checkpoints.load(checkpoint);
+        StateDict weights = StateDict.load(checkpoint);
         try {
             unet.loadStateDict(prefix.isEmpty() ? weights : weights.subDict(prefix));
         } catch (StateDictMismatchException e) {

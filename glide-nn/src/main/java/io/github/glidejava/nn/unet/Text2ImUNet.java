@@ -240,7 +240,7 @@ public class Text2ImUNet {
      * float32.
      */
     public Text2ImUNet load(Path file) throws IOException {
-        return loadStateDict(Checkpoints.load(file));
+        return loadStateDict(StateDict.load(file));
     }
 
     /** The parameters as a PyTorch-layout state dict (fresh float32 arrays) under glide's names. */
