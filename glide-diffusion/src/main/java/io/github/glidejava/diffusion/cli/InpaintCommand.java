@@ -73,6 +73,7 @@ final class InpaintCommand implements Callable<Integer> {
         BufferedImage msk = readImage(mask, "--mask");
         GlidePipeline.Builder b = options.builder(true, true, !noUpsample).guidanceScale(guidanceScale)
                 .maskSource(source);
+        options.downloadMissing(true, true, !noUpsample, cl.getErr());
         options.attachProgress(b, cl.getErr());
         GlideResult r = b.build().inpaint(img, msk, prompt);
         options.write(r, cl.getOut(), cl.getErr());

@@ -4,11 +4,17 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.glidejava.diffusion.download.ConsoleProgress;
+import io.github.glidejava.diffusion.download.DownloadListener;
+import io.github.glidejava.diffusion.download.Downloader;
+import io.github.glidejava.diffusion.download.GlideAsset;
 import io.github.glidejava.diffusion.download.GlideCache;
+import io.github.glidejava.diffusion.download.GlideDownloads;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
 import io.github.glidejava.diffusion.pipeline.GlideResult;
 import io.github.glidejava.diffusion.sampling.SamplerType;
@@ -85,6 +91,10 @@ final class PipelineOptions {
     @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
     boolean quiet;
 
+    @Option(names = "--no-download", description = "Fail instead of downloading missing released checkpoints into"
+            + " the cache directory (by default they are fetched on first use, as glide-text2im does).")
+    boolean noDownload;
+
     /** Checks the plain option values (exit code 2 on error), before anything is loaded. */
     void validate(CommandLine cl) {
         if (numImages < 1) {
@@ -100,6 +110,36 @@ final class PipelineOptions {
         for (String[] s : new String[][]{{"--steps", steps}, {"--upsample-steps", upsampleSteps}}) {
             if (s[1].isBlank() || s[1].trim().equals("0")) {
                 throw new CommandLine.ParameterException(cl, s[0] + " must be at least 1 step, got '" + s[1] + "'");
+            }
+        }
+    }
+
+    /**
+     * Fetches the released checkpoints this run reads from the cache directory and does not find there, as
+     * glide-text2im's {@code load_checkpoint} does on first use. Nothing is fetched for an explicit {@code --models}
+     * directory or checkpoint file, or with {@code --no-download}.
+     */
+    void downloadMissing(boolean inpainting, boolean withBase, boolean withUpsampler, PrintWriter err)
+            throws IOException {
+        if (noDownload || models != null) {
+            return;
+        }
+        List<GlideAsset> needed = new ArrayList<>();
+        if (withBase && base == null) {
+            needed.add(inpainting ? GlideAsset.BASE_INPAINT : GlideAsset.BASE);
+        }
+        if (withUpsampler && upsampler == null) {
+            needed.add(inpainting ? GlideAsset.UPSAMPLE_INPAINT : GlideAsset.UPSAMPLE);
+        }
+        DownloadListener progress = quiet ? DownloadListener.NONE : new ConsoleProgress(err, System.console() != null);
+        GlideDownloads downloads = GlideDownloads.builder().cacheDir(GlideCache.defaultDir())
+                .downloader(Downloader.builder().listener(progress).build()).build();
+        for (GlideAsset asset : needed) {
+            if (!downloads.isCached(asset)) {
+                err.println(asset.fileName() + " is not in " + downloads.cacheDir() + "; downloading "
+                        + downloads.uri(asset) + " (--no-download to fail instead)");
+                err.flush();
+                downloads.ensure(asset);
             }
         }
     }

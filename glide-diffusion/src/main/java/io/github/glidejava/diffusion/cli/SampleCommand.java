@@ -47,6 +47,7 @@ final class SampleCommand implements Callable<Integer> {
                     + guidanceScale);
         }
         GlidePipeline.Builder b = options.builder(false, true, !noUpsample).guidanceScale(guidanceScale);
+        options.downloadMissing(false, true, !noUpsample, cl.getErr());
         options.attachProgress(b, cl.getErr());
         GlideResult r = b.build().sample(prompt);
         options.write(r, cl.getOut(), cl.getErr());

@@ -39,6 +39,7 @@ final class UpsampleCommand implements Callable<Integer> {
         options.validate(cl);
         var img = InpaintCommand.readImage(image, "--image");
         GlidePipeline.Builder b = options.builder(false, false, true);
+        options.downloadMissing(false, false, true, cl.getErr());
         options.attachProgress(b, cl.getErr());
         GlideResult r = b.build().upsample(img, prompt);
         options.write(r, cl.getOut(), cl.getErr());

@@ -145,6 +145,16 @@ class GlideCliPipelineTest {
     }
 
     @Test
+    void noDownloadReportsTheMissingCachedCheckpoint() {
+        Path cached = io.github.glidejava.diffusion.download.GlideCache.defaultDir().resolve("base.pt");
+        org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(cached),
+                "the test needs a cache without base.pt (the build points GLIDE_CACHE at an empty directory)");
+        GlideCliTest.Result r = run(List.of("sample", PROMPT, "--no-download", "--no-upsample"));
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("glide download base"), r.err());
+    }
+
+    @Test
     void usageErrorsExitWith2() {
         for (List<String> args : List.of(
                 List.of("sample", PROMPT, "-n", "0"),
