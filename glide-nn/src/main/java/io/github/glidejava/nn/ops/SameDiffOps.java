@@ -300,6 +300,12 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
             throw new IllegalArgumentException("gatherRows needs a [V, D] table and [K] indices, got "
                     + Arrays.toString(t) + " and " + Arrays.toString(i));
         }
+        if (table.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE) {
+            // SameDiff's gather backward fails in M2.1 ("assign ... Output array did not match expected shape"), so a
+            // trainable table is read as one-hot(indices) x table: exact, differentiable, and V*D*K multiply-adds
+            return record(sd.mmul(sd.oneHot(indices, (int) t[0], -1, 1.0, 0.0, table.dataType()), table),
+                    new long[] {i[0], t[1]});
+        }
         return record(sd.gather(table, indices, 0), new long[] {i[0], t[1]});
     }
 
