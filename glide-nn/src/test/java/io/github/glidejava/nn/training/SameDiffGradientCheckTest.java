@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -42,6 +43,12 @@ class SameDiffGradientCheckTest {
     @BeforeAll
     static void init() {
         GlideBackend.init();
+        NativeThreads.single();
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        NativeThreads.restore();
     }
 
     private static Map<String, long[]> shapes(Object... nameShape) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -37,12 +38,18 @@ class TinyUNetOverfitTest {
     static final int BATCH = 4;
     static final int SIZE = 16;
     static final int DIFFUSION_STEPS = 1000;
-    static final int MAX_STEPS = 120;
+    static final int MAX_STEPS = 60;
     static final double LR = 3e-3;
 
     @BeforeAll
     static void init() {
         GlideBackend.init();
+        NativeThreads.single();
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        NativeThreads.restore();
     }
 
     /** glide's squaredcos_cap_v2 schedule: betas from alpha_bar(t) = cos^2((t + 0.008) / 1.008 * pi / 2), cumprod in float64. */
