@@ -45,8 +45,11 @@ import io.github.glidejava.nn.xf.MultiheadAttention;
  * fixtures do not cover (random parameters), and on whole tiny models of all four classes.
  */
 class BackendAgreementTest {
-    /** Both back-ends call the same native kernels; only op-order differences are tolerated. */
-    static final double TOL = 1e-6;
+    /**
+     * Both back-ends call the same native kernels except where the eager one fuses (GroupNorm as x * scale +
+     * shift, like PyTorch's kernel; SiLU as one swish op): float32 op-order differences only.
+     */
+    static final double TOL = 5e-6;
     /** Whole models accumulate float32 round-off of differently ordered reductions through many layers. */
     static final double MODEL_TOL = 2e-5;
 

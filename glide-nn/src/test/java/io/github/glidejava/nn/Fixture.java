@@ -3,9 +3,7 @@ package io.github.glidejava.nn;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -15,7 +13,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.io.SafeTensors;
-import io.github.glidejava.nn.params.ParameterStore;
+import io.github.glidejava.core.io.StateDict;
+import io.github.glidejava.nn.unet.Checkpoints;
 
 /** One reference fixture file: metadata, parameters ({@code param.*}), inputs ({@code input.*}), outputs. */
 final class Fixture {
@@ -64,35 +63,13 @@ final class Fixture {
         return dot >= 0 ? name.substring(dot + 1) : name;
     }
 
-    /** Tensors named {@code prefix + key} as a parameter source with the prefix removed. */
-    ParameterStore.TorchTensors tensors(String prefix) {
-        List<String> keys = new ArrayList<>();
-        for (String n : st.names()) {
-            if (n.startsWith(prefix)) {
-                keys.add(n.substring(prefix.length()));
-            }
+    /** The tensors named {@code prefix + key} as a state dict keyed by {@code key}. */
+    StateDict stateDict(String prefix) {
+        try {
+            return Checkpoints.load(file).subDict(prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read fixture " + file, e);
         }
-        return new ParameterStore.TorchTensors() {
-            @Override
-            public List<String> keys() {
-                return keys;
-            }
-
-            @Override
-            public long[] shape(String key) {
-                return st.info(prefix + key).shape();
-            }
-
-            @Override
-            public INDArray getFloat(String key) {
-                return st.getFloat(prefix + key);
-            }
-
-            @Override
-            public String describe() {
-                return file.toString();
-            }
-        };
     }
 
     String name() {

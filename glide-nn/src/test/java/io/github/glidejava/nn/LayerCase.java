@@ -47,7 +47,7 @@ final class LayerCase {
     }
 
     ParameterStore params() {
-        return ParameterStore.load(specs, fixture.tensors("param."));
+        return ParameterStore.fromStateDict(specs, fixture.stateDict("param."));
     }
 
     Map<String, INDArray> runEager() {

@@ -2,14 +2,12 @@ package io.github.glidejava.nn;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import io.github.glidejava.core.io.SafeTensors;
-import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.nn.unet.Checkpoints;
+import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetInputs;
@@ -40,10 +38,7 @@ final class ModelCase {
         String ptFile = fixture.config.path("pt_file").asText("");
         try {
             if (!paramsFile.isEmpty()) {
-                Path p = RefFixtures.require(paramsFile);
-                try (SafeTensors st = SafeTensors.open(p)) {
-                    m.loadWeights(Checkpoints.tensors(st, "param."));
-                }
+                m.loadStateDict(Checkpoints.load(RefFixtures.require(paramsFile)).subDict("param."));
             } else if (!ptFile.isEmpty()) {
                 m.load(RefFixtures.require(ptFile));
             } else {

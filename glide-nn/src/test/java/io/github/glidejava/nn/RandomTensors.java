@@ -1,6 +1,5 @@
 package io.github.glidejava.nn;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.nn.params.ParamSpec;
 import io.github.glidejava.nn.params.ParameterStore;
 
@@ -41,28 +41,7 @@ final class RandomTensors {
             }
             m.put(s.key(), t);
         }
-        List<String> keys = new ArrayList<>(m.keySet());
-        return ParameterStore.load(specs, new ParameterStore.TorchTensors() {
-            @Override
-            public List<String> keys() {
-                return keys;
-            }
-
-            @Override
-            public long[] shape(String key) {
-                return m.get(key).shape();
-            }
-
-            @Override
-            public INDArray getFloat(String key) {
-                return m.get(key);
-            }
-
-            @Override
-            public String describe() {
-                return "random tensors (seed " + seed + ")";
-            }
-        });
+        return ParameterStore.fromStateDict(specs, StateDict.of(m));
     }
 
     static INDArray randn(long seed, long... shape) {

@@ -87,6 +87,19 @@ final class MappedFile implements ByteSource, AutoCloseable {
         return windows[k].slice((int) (offset - k * step), length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * {@code length} bytes at {@code offset} as a little-endian buffer: a slice when it fits in one window, else a
+     * heap copy. For bounded metadata (zip headers, pickles), never for tensor data.
+     */
+    ByteBuffer read(long offset, int length) {
+        if (length <= step) {
+            return slice(offset, length);
+        }
+        byte[] b = new byte[length];
+        get(offset, b);
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** Copies {@code dst.length} bytes at {@code offset} into {@code dst} (for small bounded regions like headers). */
     void get(long offset, byte[] dst) {
         for (int done = 0; done < dst.length; ) {

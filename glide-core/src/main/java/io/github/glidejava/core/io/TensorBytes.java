@@ -31,10 +31,13 @@ final class TensorBytes {
         }
     }
 
-    /** A new C-order array outside any active workspace (loaded weights outlive workspace scopes). */
+    /**
+     * A new C-order array outside any active workspace (loaded weights outlive workspace scopes). Uninitialised:
+     * every caller overwrites all of it.
+     */
     static INDArray newArray(DataType type, long[] shape) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return Nd4j.create(type, shape, 'c');
+            return Nd4j.createUninitialized(type, shape, 'c');
         }
     }
 

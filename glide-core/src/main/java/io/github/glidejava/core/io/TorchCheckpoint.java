@@ -73,7 +73,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         MappedFile mapped = MappedFile.open(file, mapStep);
         try {
             if (mapped.size() >= 2) {
-                ByteBuffer head = mapped.slice(0, 2);
+                ByteBuffer head = mapped.read(0, 2);
                 if ((head.get(0) & 0xff) == 0x80 && head.get(1) >= 2 && head.get(1) <= 5) {
                     throw new TorchCheckpointFormatException(file, "this is a legacy (pre-zip, torch < 1.6)"
                             + " checkpoint, which is not supported; re-save it with a recent torch.save or convert it"
@@ -255,7 +255,7 @@ public final class TorchCheckpoint implements AutoCloseable {
                 src = mapped;
                 base = rec.dataOffset();
             } else {
-                src = ByteSource.of(inflate(rec, Long.MAX_VALUE, true));
+                src = ByteSource.of(inflate(rec, Long.MAX_VALUE));
                 base = 0;
             }
             if (isContiguous(t.size(), t.stride())) {
@@ -354,18 +354,20 @@ public final class TorchCheckpoint implements AutoCloseable {
         ByteBuffer b;
         if (rec.method() == ZipDirectory.METHOD_STORED) {
             verifyCrc(rec);
-            b = mapped.slice(rec.dataOffset(), (int) rec.size());
+            b = mapped.read(rec.dataOffset(), (int) rec.size());
         } else {
-            b = inflate(rec, limit, true);
+            b = inflate(rec, limit);
         }
         byte[] out = new byte[b.remaining()];
         b.get(out);
         return out;
     }
 
+    /** DEFLATE cannot expand data more than about 1032:1; a larger declared size is a lie (a zip bomb). */
+    static final long MAX_DEFLATE_RATIO = 1032;
+
     /** Inflates a DEFLATE record into off-heap memory, checking size and CRC. */
-    private ByteBuffer inflate(ZipDirectory.Entry rec, long limit, boolean checkCrc)
-            throws TorchCheckpointFormatException {
+    private ByteBuffer inflate(ZipDirectory.Entry rec, long limit) throws TorchCheckpointFormatException {
         if (rec.method() != ZipDirectory.METHOD_DEFLATED) {
             throw new TorchCheckpointFormatException(file, "record '" + rec.name() + "' uses zip compression method "
                     + rec.method() + "; only STORED (0) and DEFLATED (8) are supported");
@@ -373,6 +375,11 @@ public final class TorchCheckpoint implements AutoCloseable {
         if (rec.size() > Math.min(limit, Integer.MAX_VALUE - 8)) {
             throw new TorchCheckpointFormatException(file, "compressed record '" + rec.name() + "' inflates to "
                     + rec.size() + " bytes; compressed records above 2 GiB are not supported (store it uncompressed)");
+        }
+        if (rec.size() > rec.compressedSize() * MAX_DEFLATE_RATIO + 64) {
+            throw new TorchCheckpointFormatException(file, "compressed record '" + rec.name() + "' declares "
+                    + rec.size() + " bytes from " + rec.compressedSize() + " compressed bytes, more than DEFLATE can"
+                    + " produce");
         }
         ByteBuffer out = ByteBuffer.allocateDirect((int) rec.size()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         Inflater inf = new Inflater(true);
@@ -389,19 +396,25 @@ public final class TorchCheckpoint implements AutoCloseable {
                     inf.setInput(mapped.slice(rec.dataOffset() + fed, n));
                     fed += n;
                 }
-                int before = out.position();
-                inf.inflate(out);
-                if (!out.hasRemaining() && !inf.finished()) {
-                    // the stream holds more than the central directory's size: probe one more byte
-                    ByteBuffer probe = ByteBuffer.allocate(1);
-                    if (inf.inflate(probe) > 0) {
+                long readBefore = inf.getBytesRead();
+                int written;
+                if (out.hasRemaining()) {
+                    written = inf.inflate(out);
+                } else {
+                    // the declared size is reached: the stream must end here
+                    written = inf.inflate(ByteBuffer.allocate(1));
+                    if (written > 0) {
                         throw new TorchCheckpointFormatException(file, "compressed record '" + rec.name()
                                 + "' inflates to more than its declared " + rec.size() + " bytes");
                     }
                 }
-                if (out.position() == before && inf.needsDictionary()) {
+                if (inf.needsDictionary()) {
                     throw new TorchCheckpointFormatException(file, "compressed record '" + rec.name()
                             + "' needs a preset dictionary");
+                }
+                if (written == 0 && !inf.finished() && !inf.needsInput() && inf.getBytesRead() == readBefore) {
+                    throw new TorchCheckpointFormatException(file, "compressed record '" + rec.name()
+                            + "' makes no progress (corrupted)");
                 }
             }
         } catch (DataFormatException e) {
@@ -415,11 +428,9 @@ public final class TorchCheckpoint implements AutoCloseable {
                     + out.position() + " bytes, not its declared " + rec.size());
         }
         out.flip();
-        if (checkCrc) {
-            CRC32 crc = new CRC32();
-            crc.update(out.duplicate());
-            checkCrc(rec, crc.getValue());
-        }
+        CRC32 crc = new CRC32();
+        crc.update(out.duplicate());
+        checkCrc(rec, crc.getValue());
         return out;
     }
 

@@ -3,7 +3,6 @@ package io.github.glidejava.core.io;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,20 +56,20 @@ final class ZipDirectory {
             throw new TorchCheckpointFormatException(file, "no zip end-of-central-directory record: not a zip"
                     + " archive, or truncated");
         }
-        ByteBuffer e = map.slice(eocd, EOCD_LEN);
+        ByteBuffer e = map.read(eocd, EOCD_LEN);
         int disk = u16(e, 4);
         int cdDisk = u16(e, 6);
         long count = u16(e, 10);
         long cdSize = u32(e, 12);
         long cdOffset = u32(e, 16);
-        if (eocd >= 20 && map.slice(eocd - 20, 4).getInt(0) == EOCD64_LOCATOR_SIG) {
-            ByteBuffer loc = map.slice(eocd - 20, 20);
+        if (eocd >= 20 && map.read(eocd - 20, 4).getInt(0) == EOCD64_LOCATOR_SIG) {
+            ByteBuffer loc = map.read(eocd - 20, 20);
             long eocd64 = loc.getLong(8);
             if (eocd64 < 0 || eocd64 > eocd - 20 - 56) {
                 throw new TorchCheckpointFormatException(file, "ZIP64 end-of-central-directory offset " + eocd64
                         + " is outside the file");
             }
-            ByteBuffer z = map.slice(eocd64, 56);
+            ByteBuffer z = map.read(eocd64, 56);
             if (z.getInt(0) != EOCD64_SIG) {
                 throw new TorchCheckpointFormatException(file, "no ZIP64 end-of-central-directory record at offset "
                         + eocd64);
@@ -99,7 +98,7 @@ final class ZipDirectory {
             if (p + CEN_LEN > cdEnd) {
                 throw new TorchCheckpointFormatException(file, "central directory entry " + i + " runs past its end");
             }
-            ByteBuffer c = map.slice(p, CEN_LEN);
+            ByteBuffer c = map.read(p, CEN_LEN);
             if (c.getInt(0) != CEN_SIG) {
                 throw new TorchCheckpointFormatException(file, "bad central directory entry signature at offset " + p);
             }
@@ -119,7 +118,7 @@ final class ZipDirectory {
             map.get(p + CEN_LEN, nameBytes);
             String name = new String(nameBytes, StandardCharsets.UTF_8);
             // ZIP64 extended information: the 0xFFFFFFFF fields, in the order usize, csize, lho
-            ByteBuffer extra = map.slice(p + CEN_LEN + nameLen, extraLen);
+            ByteBuffer extra = map.read(p + CEN_LEN + nameLen, extraLen);
             for (int x = 0; x + 4 <= extraLen; ) {
                 int id = u16(extra, x);
                 int len = u16(extra, x + 2);
@@ -149,7 +148,7 @@ final class ZipDirectory {
                 throw new TorchCheckpointFormatException(file, "entry '" + name + "': local header offset " + lho
                         + " or sizes are out of range");
             }
-            ByteBuffer l = map.slice(lho, LOC_LEN);
+            ByteBuffer l = map.read(lho, LOC_LEN);
             if (l.getInt(0) != LOC_SIG) {
                 throw new TorchCheckpointFormatException(file, "entry '" + name + "': no local file header at offset "
                         + lho);
@@ -184,7 +183,7 @@ final class ZipDirectory {
     private static long findEocd(MappedFile map, long size) {
         long lowest = Math.max(0, size - EOCD_LEN - 0xffff);
         for (long p = size - EOCD_LEN; p >= lowest; p--) {
-            ByteBuffer b = map.slice(p, EOCD_LEN);
+            ByteBuffer b = map.read(p, EOCD_LEN);
             if (b.getInt(0) == EOCD_SIG && p + EOCD_LEN + u16(b, 20) == size) {
                 return p;
             }
@@ -198,9 +197,5 @@ final class ZipDirectory {
 
     static long u32(ByteBuffer b, int at) {
         return b.getInt(at) & 0xffffffffL;
-    }
-
-    static List<String> names(ZipDirectory d) {
-        return new ArrayList<>(d.entries.keySet());
     }
 }

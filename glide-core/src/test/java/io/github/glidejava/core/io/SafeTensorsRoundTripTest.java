@@ -295,5 +295,10 @@ class SafeTensorsRoundTripTest {
         try (Stream<Path> s = Files.list(tmp)) {
             assertEquals(List.of(f), s.toList());
         }
+        // the result gets the permissions of any new file (umask), not a temp file's owner-only ones
+        Path plain = Files.createFile(tmp.resolve("plain"));
+        if (Files.getFileStore(tmp).supportsFileAttributeView("posix")) {
+            assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(f));
+        }
     }
 }

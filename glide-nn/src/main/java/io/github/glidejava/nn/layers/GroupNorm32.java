@@ -43,27 +43,13 @@ public final class GroupNorm32 extends Layer {
 
     /** {@code x [N, C, ...]} (any rank >= 3). */
     public <T> T forward(TensorOps<T> ops, T x) {
-        return applySwish(ops, normalize(ops, x), swish);
-    }
-
-    /** The group normalisation with its affine transform, without the swish. */
-    public <T> T normalize(TensorOps<T> ops, T x) {
         long[] s = ops.shape(x);
         if (s.length < 3 || s[1] != channels) {
             throw new IllegalArgumentException("GroupNorm at '" + prefix() + "' expects [N, " + channels
                     + ", ...], got " + java.util.Arrays.toString(s));
         }
-        T g = ops.reshape(x, s[0], groups, -1);
-        T mean = ops.mean(g, true, 2);
-        T centered = ops.sub(g, mean);
-        T var = ops.mean(ops.square(centered), true, 2);
-        T y = ops.reshape(ops.mul(centered, ops.rsqrt(ops.add(var, eps))), s);
-        long[] affine = new long[s.length];
-        java.util.Arrays.fill(affine, 1);
-        affine[1] = channels;
-        T w = ops.reshape(ops.param(key("weight")), affine);
-        T b = ops.reshape(ops.param(key("bias")), affine);
-        return ops.add(ops.mul(y, w), b);
+        T y = ops.groupNorm(x, groups, eps, ops.param(key("weight")), ops.param(key("bias")), swish == 1.0);
+        return swish == 1.0 ? y : applySwish(ops, y, swish);
     }
 
     static <T> T applySwish(TensorOps<T> ops, T y, double swish) {

@@ -1,6 +1,8 @@
 package io.github.glidejava.nn.ops;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -13,6 +15,7 @@ import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.ResetPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
@@ -21,6 +24,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.DivOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.factory.ops.NDBase;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -61,22 +65,46 @@ public final class EagerOps implements TensorOps<INDArray> {
      * workspace). Everything else the forward allocated is reused by the next call.
      */
     public INDArray run(Supplier<INDArray> body) {
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, ROOT_WS)) {
-            depth = 0;
-            return body.get().detach();
-        }
+        return runAll(() -> java.util.Map.of("out", body.get())).get("out");
     }
 
     /** {@link #run} for several outputs: each is detached. */
     public java.util.Map<String, INDArray> runAll(Supplier<java.util.Map<String, INDArray>> body) {
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, ROOT_WS)) {
+        // a forward started inside another one (e.g. a callback) gets workspaces of its own
+        int level = NESTING.get();
+        NESTING.set(level + 1);
+        String savedPrefix = wsPrefix;
+        wsPrefix = level == 0 ? "" : "nested" + level + "-";
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, wsPrefix + ROOT_WS)) {
             depth = 0;
             java.util.Map<String, INDArray> out = new java.util.LinkedHashMap<>();
             for (java.util.Map.Entry<String, INDArray> e : body.get().entrySet()) {
                 out.put(e.getKey(), e.getValue().detach());
             }
             return out;
+        } finally {
+            wsPrefix = savedPrefix;
+            NESTING.set(level);
         }
+    }
+
+    private static final ThreadLocal<Integer> NESTING = ThreadLocal.withInitial(() -> 0);
+    private String wsPrefix = "";
+
+    /**
+     * Bytes currently reserved by this thread's forward workspaces (the root and every block depth used so far);
+     * stable from the second forward of the same shapes on.
+     */
+    public static long workspaceBytes() {
+        var mgr = Nd4j.getWorkspaceManager();
+        long total = 0;
+        if (mgr.checkIfWorkspaceExists(ROOT_WS)) {
+            total += mgr.getWorkspaceForCurrentThread(ROOT_WS).getCurrentSize();
+        }
+        for (int d = 1; mgr.checkIfWorkspaceExists(BLOCK_WS + d); d++) {
+            total += mgr.getWorkspaceForCurrentThread(BLOCK_WS + d).getCurrentSize();
+        }
+        return total;
     }
 
     // ---- parameters and constants ---------------------------------------------------------------------------
@@ -109,7 +137,7 @@ public final class EagerOps implements TensorOps<INDArray> {
         }
         String parentId = parent.getId();
         depth++;
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, BLOCK_WS + depth)) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, wsPrefix + BLOCK_WS + depth)) {
             INDArray out = body.get();
             return out.leverageTo(parentId);
         } finally {
@@ -226,6 +254,69 @@ public final class EagerOps implements TensorOps<INDArray> {
     @Override
     public INDArray sin(INDArray x) {
         return Transforms.sin(x, true);
+    }
+
+    // ---- fused versions of composed functions ----
+
+    /** One native swish pass instead of sigmoid then multiply. */
+    @Override
+    public INDArray silu(INDArray x) {
+        return Nd4j.exec(new Swish(x, Nd4j.createUninitialized(x.dataType(), x.shape())));
+    }
+
+    /**
+     * Group statistics in one pass over the data with double accumulators (ND4J's variance reduction is several
+     * times slower than a plain loop), then one multiply-add per element with per-(sample, channel) scale
+     * {@code rstd * weight} and shift {@code bias - mean * scale}, as PyTorch's CPU kernel computes it, and SiLU in
+     * place.
+     */
+    @Override
+    public INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias, boolean silu) {
+        long[] s = x.shape();
+        int n = (int) s[0], c = (int) s[1], cg = c / groups;
+        if (x.dataType() != DataType.FLOAT || !Shape.hasDefaultStridesForShape(x) || x.ordering() != 'c') {
+            x = x.dup('c');
+        }
+        long groupLen = x.length() / ((long) n * groups);
+        double[] mean = new double[n * groups];
+        double[] rstd = new double[n * groups];
+        FloatBuffer buf = x.data().asNioFloat();
+        long base = x.offset();
+        IntStream.range(0, n * groups).parallel().forEach(gi -> {
+            double sum = 0, sumSq = 0;
+            long off = base + gi * groupLen;
+            for (long i = 0; i < groupLen; i++) {
+                double v = buf.get((int) (off + i));
+                sum += v;
+                sumSq += v * v;
+            }
+            double m = sum / groupLen;
+            double var = Math.max(0.0, sumSq / groupLen - m * m);
+            mean[gi] = m;
+            rstd[gi] = 1.0 / Math.sqrt(var + eps);
+        });
+        float[] w = weight.toFloatVector();
+        float[] b = bias.toFloatVector();
+        float[][] scale = new float[n][c];
+        float[][] shift = new float[n][c];
+        for (int i = 0; i < n; i++) {
+            for (int ch = 0; ch < c; ch++) {
+                int gi = i * groups + ch / cg;
+                float sc = (float) (rstd[gi] * w[ch]);
+                scale[i][ch] = sc;
+                shift[i][ch] = (float) (b[ch] - mean[gi] * sc);
+            }
+        }
+        long[] affine = new long[s.length];
+        java.util.Arrays.fill(affine, 1);
+        affine[0] = n;
+        affine[1] = c;
+        INDArray y = mul(x, Nd4j.createFromArray(scale).reshape('c', affine));
+        Nd4j.exec(new AddOp(y, Nd4j.createFromArray(shift).reshape('c', affine), y));
+        if (silu) {
+            Nd4j.exec(new Swish(y, y));
+        }
+        return y;
     }
 
     // ---- shape ----------------------------------------------------------------------------------------------

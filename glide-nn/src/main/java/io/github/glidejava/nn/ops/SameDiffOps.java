@@ -8,6 +8,7 @@ import java.util.function.Supplier;
 import org.nd4j.autodiff.samediff.NameScope;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
 import org.nd4j.enums.WeightsFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,6 +36,15 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
      * @param training  dropout is active (otherwise the identity)
      */
     public SameDiffOps(SameDiff sd, ParameterStore params, boolean trainable, boolean training) {
+        this(sd, params, k -> trainable, training);
+    }
+
+    /**
+     * @param trainable which parameters become trainable VARIABLEs (the others CONSTANTs), e.g. to freeze the
+     *                  token embedding
+     */
+    public SameDiffOps(SameDiff sd, ParameterStore params, java.util.function.Predicate<String> trainable,
+            boolean training) {
         GlideBackend.init();
         this.sd = sd;
         this.training = training;
@@ -44,7 +54,7 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
                     throw new IllegalArgumentException("the graph already has a variable named " + k);
                 }
                 INDArray arr = params.get(k);
-                SDVariable v = trainable ? sd.var(k, arr) : sd.constant(k, arr);
+                SDVariable v = trainable.test(k) ? sd.var(k, arr) : sd.constant(k, arr);
                 shapes.put(v.name(), arr.shape());
             }
         }
@@ -300,13 +310,15 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
             throw new IllegalArgumentException("gatherRows needs a [V, D] table and [K] indices, got "
                     + Arrays.toString(t) + " and " + Arrays.toString(i));
         }
-        if (table.getVariableType() == org.nd4j.autodiff.samediff.VariableType.VARIABLE) {
-            // SameDiff's gather backward fails in M2.1 ("assign ... Output array did not match expected shape"), so a
-            // trainable table is read as one-hot(indices) x table: exact, differentiable, and V*D*K multiply-adds
-            return record(sd.mmul(sd.oneHot(indices, (int) t[0], -1, 1.0, 0.0, table.dataType()), table),
-                    new long[] {i[0], t[1]});
+        long[] out = {i[0], t[1]};
+        if (table.getVariableType() == VariableType.VARIABLE) {
+            // SameDiff's gather has no working backward in M2.1 (its gradient graph fails at run time), so a
+            // trainable table is read as one_hot(indices) x table: the same values (one product with 1.0 per
+            // row), differentiable, at the cost of a [K, V] x [V, D] product.
+            SDVariable oneHot = sd.oneHot(indices, (int) t[0], -1, 1.0, 0.0, DataType.FLOAT);
+            return record(sd.mmul(oneHot, table), out);
         }
-        return record(sd.gather(table, indices, 0), new long[] {i[0], t[1]});
+        return record(sd.gather(table, indices, 0), out);
     }
 
     @Override
@@ -314,7 +326,10 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
         if (!training || p == 0.0) {
             return x;
         }
-        // SameDiff's dropout takes the probability of KEEPING a value and scales kept values by 1/keep
-        return record(sd.nn().dropout(x, 1.0 - p), shape(x));
+        // inverted dropout as torch's nn.Dropout: keep with probability 1-p and scale kept values by 1/(1-p).
+        // (SameDiff's own dropout op does not rescale.) The Bernoulli mask is redrawn at every execution.
+        long[] s = shape(x);
+        SDVariable keep = sd.random().bernoulli(1.0 - p, DataType.FLOAT, s);
+        return record(x.mul(keep.mul(1.0 / (1.0 - p))), s);
     }
 }

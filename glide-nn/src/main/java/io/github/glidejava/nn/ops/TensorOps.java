@@ -127,6 +127,26 @@ public interface TensorOps<T> {
         return mul(mul(x, 0.5), inner);
     }
 
+    /**
+     * Group normalisation of {@code x [N, C, ...]} over {@code groups} channel groups with affine {@code weight},
+     * {@code bias} {@code [C]}, optionally followed by SiLU. Composed here (ND4J has no group-norm op, trap 3):
+     * reshape to groups, mean, biased variance, normalise, affine.
+     */
+    default T groupNorm(T x, int groups, double eps, T weight, T bias, boolean silu) {
+        long[] s = shape(x);
+        long c = s[1];
+        T g = reshape(x, s[0], groups, -1);
+        T mean = mean(g, true, 2);
+        T centered = sub(g, mean);
+        T var = mean(square(centered), true, 2);
+        T y = reshape(mul(centered, rsqrt(add(var, eps))), s);
+        long[] affine = new long[s.length];
+        java.util.Arrays.fill(affine, 1);
+        affine[1] = c;
+        y = add(mul(y, reshape(weight, affine)), reshape(bias, affine));
+        return silu ? silu(y) : y;
+    }
+
     /** {@code cond ? a : b} for a 0/1 float {@code cond}, exact for finite values: a*cond + b*(1-cond). */
     default T select(T cond, T a, T b) {
         return add(mul(a, cond), mul(b, add(mul(cond, -1.0), 1.0)));

@@ -1,14 +1,9 @@
 package io.github.glidejava.nn.params;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.function.Function;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,6 +11,7 @@ import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
 import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.core.io.StateDict;
 
 /**
  * All parameters of a model (or layer), keyed by their exact PyTorch state-dict names, each a float32 C-order
@@ -29,20 +25,6 @@ public final class ParameterStore {
     private ParameterStore(Map<String, ParamSpec> specs, Map<String, INDArray> values) {
         this.specs = specs;
         this.values = values;
-    }
-
-    /** Where tensors in PyTorch layout come from (a state dict, a fixture file with a key prefix, ...). */
-    public interface TorchTensors {
-        /** Every key available, in file order. */
-        List<String> keys();
-
-        long[] shape(String key);
-
-        /** The tensor as float32 in PyTorch layout (half precision decoded exactly). */
-        INDArray getFloat(String key);
-
-        /** Names the source in error messages (e.g. its file). */
-        String describe();
     }
 
     /** A fresh store with every parameter initialised as its {@link ParamSpec#init()} says, from {@code seed}. */
@@ -79,41 +61,19 @@ public final class ParameterStore {
     }
 
     /**
-     * Loads every parameter from {@code source} strictly: all missing, unexpected and mis-shaped keys are reported
-     * together in one {@link ParameterMismatchException}.
+     * Loads every parameter from a state dict strictly: {@link StateDict#checkMatches} reports all missing,
+     * unexpected and mis-shaped keys at once ({@code StateDictMismatchException}); tensors that are not float32
+     * (e.g. an fp16 checkpoint loaded without conversion) are cast to float32; convolution weights are converted to
+     * their stored layout.
      */
-    public static ParameterStore load(List<ParamSpec> specs, TorchTensors source) {
+    public static ParameterStore fromStateDict(List<ParamSpec> specs, StateDict stateDict) {
         GlideBackend.init();
         Map<String, ParamSpec> specMap = index(specs);
-        List<String> missing = new ArrayList<>();
-        List<String> unexpected = new ArrayList<>();
-        List<String> misShaped = new ArrayList<>();
-        Set<String> available = new LinkedHashSet<>(source.keys());
-        for (ParamSpec s : specMap.values()) {
-            if (!available.contains(s.key())) {
-                missing.add(s.key() + " " + Arrays.toString(s.torchShape()));
-            } else if (!Arrays.equals(source.shape(s.key()), s.torchShape())) {
-                misShaped.add(s.key() + ": expected " + Arrays.toString(s.torchShape()) + ", found "
-                        + Arrays.toString(source.shape(s.key())));
-            }
-        }
-        for (String k : available) {
-            if (!specMap.containsKey(k)) {
-                unexpected.add(k + " " + Arrays.toString(source.shape(k)));
-            }
-        }
-        if (!missing.isEmpty() || !unexpected.isEmpty() || !misShaped.isEmpty()) {
-            throw new ParameterMismatchException(source.describe(), missing, unexpected, misShaped);
-        }
-        return loadChecked(specMap, source::getFloat);
-    }
-
-    /** Loads from tensors whose names and shapes were already checked against {@code specs}. */
-    static ParameterStore loadChecked(Map<String, ParamSpec> specMap, Function<String, INDArray> torchFloat) {
+        stateDict.checkMatches(torchShapes(specMap.values()));
         Map<String, INDArray> values = new LinkedHashMap<>();
         try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             for (ParamSpec s : specMap.values()) {
-                INDArray t = torchFloat.apply(s.key());
+                INDArray t = stateDict.get(s.key());
                 if (t.dataType() != DataType.FLOAT) {
                     t = t.castTo(DataType.FLOAT);
                 }
@@ -121,6 +81,11 @@ public final class ParameterStore {
             }
         }
         return new ParameterStore(specMap, values);
+    }
+
+    /** The parameters as a state dict in PyTorch layout (fresh float32 arrays), in state_dict order. */
+    public StateDict toStateDict() {
+        return StateDict.of(toTorch());
     }
 
     private static Map<String, ParamSpec> index(List<ParamSpec> specs) {

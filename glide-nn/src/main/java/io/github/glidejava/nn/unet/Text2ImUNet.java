@@ -17,7 +17,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.GlideBackend;
-import io.github.glidejava.core.io.SafeTensors;
+import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.nn.layers.AttentionBlock;
 import io.github.glidejava.nn.layers.Conv2d;
 import io.github.glidejava.nn.layers.Downsample;
@@ -34,7 +34,7 @@ import io.github.glidejava.nn.params.ParameterStore;
 /**
  * GLIDE's text-conditional ADM U-Net (glide-text2im's {@code Text2ImUNet}), with parameters under the exact
  * PyTorch state-dict names. Build one with {@link #create(GlideModelConfig)} (which picks the super-resolution /
- * inpainting subclass the config asks for), give it weights with {@link #load(Path)}, {@link #loadWeights} or
+ * inpainting subclass the config asks for), give it weights with {@link #load(Path)}, {@link #loadStateDict} or
  * {@link #initParameters(long)}, then run {@link #forward(INDArray, INDArray, INDArray, INDArray)} eagerly or
  * build a SameDiff graph with {@link UNetGraph}.
  *
@@ -196,7 +196,7 @@ public class Text2ImUNet {
         ParameterStore p = params;
         if (p == null) {
             throw new IllegalStateException("the " + config.modelClass()
-                    + " has no parameters yet: call load(path), loadWeights(...) or initParameters(seed)");
+                    + " has no parameters yet: call load(path), loadStateDict(...) or initParameters(seed)");
         }
         return p;
     }
@@ -225,19 +225,27 @@ public class Text2ImUNet {
         return this;
     }
 
-    /** Loads every parameter strictly from {@code source} (all missing / unexpected / mis-shaped keys reported). */
-    public Text2ImUNet loadWeights(ParameterStore.TorchTensors source) {
-        this.params = ParameterStore.load(specs, source);
+    /**
+     * Loads a state dict strictly (every missing, unexpected and mis-shaped key is reported at once by a
+     * {@code StateDictMismatchException}); fp16 tensors are used as float32.
+     */
+    public Text2ImUNet loadStateDict(StateDict stateDict) {
+        this.params = ParameterStore.fromStateDict(specs, stateDict);
         return this;
     }
 
     /**
-     * Loads a checkpoint strictly: a PyTorch {@code torch.save(model.state_dict())} file (.pt zip) or a
-     * safetensors file whose tensor names are the state-dict keys. Half / bfloat16 tensors (fp16 checkpoints) are
-     * decoded exactly to float32.
+     * Loads a checkpoint strictly: a PyTorch {@code torch.save(model.state_dict())} file (.pt, fp16 or fp32) or a
+     * safetensors file whose tensor names are the state-dict keys. Half-precision tensors are decoded exactly to
+     * float32.
      */
     public Text2ImUNet load(Path file) throws IOException {
-        return Checkpoints.withTensors(file, this::loadWeights);
+        return loadStateDict(Checkpoints.load(file));
+    }
+
+    /** The parameters as a PyTorch-layout state dict (fresh float32 arrays) under glide's names. */
+    public StateDict stateDict() {
+        return parameters().toStateDict();
     }
 
     /**
@@ -249,7 +257,7 @@ public class Text2ImUNet {
         md.put("format", "pt");
         md.put("model_class", config.modelClass());
         md.put("options", config.toJson());
-        SafeTensors.write(file, parameters().toTorch(), md);
+        stateDict().save(file, md);
     }
 
     // ---- forward -------------------------------------------------------------------------------------------------
@@ -260,13 +268,22 @@ public class Text2ImUNet {
      * output_blocks.i).
      */
     public <T> T forward(TensorOps<T> ops, UNetInputs<T> in, BiConsumer<String, T> trace) {
+        return forward(ops, in, null, trace);
+    }
+
+    /**
+     * The forward with the text encoder's output given ({@code text}, e.g. computed once by
+     * {@link #encodeText} and reused at every diffusion step, as glide's {@code cache_text_emb}); with
+     * {@code text == null} it is computed from the inputs' tokens and mask.
+     */
+    public <T> T forward(TensorOps<T> ops, UNetInputs<T> in, TextEncoder.Output<T> text, BiConsumer<String, T> trace) {
         Objects.requireNonNull(in.x(), "x");
         Objects.requireNonNull(in.timesteps(), "timesteps");
         checkImage(ops, in.x(), "x", config.imageChannels());
         T h = unetInput(ops, in);
         trace.accept("unet_input", h);
-        TextEncoder.Output<T> textOut = null;
-        if (text != null) {
+        TextEncoder.Output<T> textOut = text;
+        if (this.text != null && textOut == null) {
             if (in.tokens() == null) {
                 throw new IllegalArgumentException("this " + config.modelClass() + " is text-conditional: tokens [N, "
                         + config.textCtx() + "] are required");
@@ -361,6 +378,30 @@ public class Text2ImUNet {
         validateEager(in);
         EagerOps ops = new EagerOps(parameters()::get);
         return ops.run(() -> forward(ops, in));
+    }
+
+    /**
+     * Eager text encoder: {@code xf_proj} and {@code xf_out} for {@code tokens [N, text_ctx]} and {@code mask},
+     * detached, to pass to {@link #forward(UNetInputs, TextEncoder.Output)} at every diffusion step.
+     */
+    public TextEncoder.Output<INDArray> encodeText(INDArray tokens, INDArray mask) {
+        validateEager(UNetInputs.of(null, null, tokens, mask));
+        EagerOps ops = new EagerOps(parameters()::get);
+        Map<String, INDArray> out = ops.runAll(() -> {
+            TextEncoder.Output<INDArray> o = encodeText(ops, tokens, mask, noTrace());
+            Map<String, INDArray> m = new LinkedHashMap<>();
+            m.put("xf_proj", o.xfProj);
+            m.put("xf_out", o.xfOut);
+            return m;
+        });
+        return new TextEncoder.Output<>(out.get("xf_proj"), out.get("xf_out"));
+    }
+
+    /** Eager forward reusing a text encoding from {@link #encodeText(INDArray, INDArray)}. */
+    public INDArray forward(UNetInputs<INDArray> in, TextEncoder.Output<INDArray> text) {
+        validateEager(in);
+        EagerOps ops = new EagerOps(parameters()::get);
+        return ops.run(() -> forward(ops, in, text, noTrace()));
     }
 
     /** Eager forward that also returns every traced intermediate (detached), output under "out". */

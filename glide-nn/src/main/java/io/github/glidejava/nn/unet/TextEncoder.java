@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.BiConsumer;
 
+import io.github.glidejava.nn.layers.Embedding;
 import io.github.glidejava.nn.layers.LayerNorm;
 import io.github.glidejava.nn.layers.Linear;
 import io.github.glidejava.nn.ops.TensorOps;
@@ -23,6 +24,7 @@ public final class TextEncoder {
     private final int width;
     private final int vocab;
     private final boolean padding;
+    private final Embedding tokenEmbedding;
     private final Transformer transformer;
     private final LayerNorm finalLn;
     private final Linear proj;
@@ -32,6 +34,7 @@ public final class TextEncoder {
         this.width = c.xfWidth();
         this.vocab = c.vocabSize();
         this.padding = c.xfPadding();
+        this.tokenEmbedding = new Embedding("token_embedding", vocab, width);
         this.transformer = new Transformer("transformer", width, c.xfLayers(), c.xfHeads());
         this.finalLn = c.xfFinalLn() ? new LayerNorm("final_ln", width) : null;
         this.proj = new Linear("transformer_proj", width, c.numChannels() * 4);
@@ -51,7 +54,7 @@ public final class TextEncoder {
         if (finalLn != null) {
             finalLn.collectParams(out);
         }
-        out.add(new ParamSpec("token_embedding.weight", new long[] {vocab, width}, ParamLayout.TORCH, ParamInit.normal(1.0)));
+        tokenEmbedding.collectParams(out);
         proj.collectParams(out);
     }
 
@@ -62,7 +65,7 @@ public final class TextEncoder {
         /** {@code [N, xf_width, text_ctx]}, keys / values for the U-Net's attention blocks. */
         public final T xfOut;
 
-        Output(T xfProj, T xfOut) {
+        public Output(T xfProj, T xfOut) {
             this.xfProj = xfProj;
             this.xfOut = xfOut;
         }
@@ -75,7 +78,7 @@ public final class TextEncoder {
             throw new IllegalArgumentException("tokens must be [N, " + ctx + "], got " + Arrays.toString(ts));
         }
         long n = ts[0];
-        T xfIn = ops.reshape(ops.gatherRows(ops.param("token_embedding.weight"), ops.reshape(tokens, n * ctx)), n, ctx, width);
+        T xfIn = tokenEmbedding.forward(ops, tokens);
         xfIn = ops.add(xfIn, ops.param("positional_embedding"));
         if (padding) {
             if (mask == null) {

@@ -45,7 +45,7 @@ public final class UNetGraph {
     private UNetGraph(Builder b) {
         this.model = b.model;
         this.sd = SameDiff.create();
-        this.ops = new SameDiffOps(sd, model.parameters(), b.trainable, b.training);
+        this.ops = new SameDiffOps(sd, model.parameters(), k -> b.trainable && !b.frozen.contains(k), b.training);
         GlideModelConfig c = model.config();
         int h = b.height > 0 ? b.height : c.imageSize();
         int w = b.width > 0 ? b.width : c.imageSize();
@@ -169,6 +169,7 @@ public final class UNetGraph {
         private boolean training;
         private boolean keepTraces;
         private DataType timestepType = DataType.LONG;
+        private final java.util.Set<String> frozen = new java.util.HashSet<>();
 
         private Builder(Text2ImUNet model) {
             this.model = Objects.requireNonNull(model, "model");
@@ -196,6 +197,20 @@ public final class UNetGraph {
         /** Parameters as trainable VARIABLEs (default: CONSTANTs). */
         public Builder trainable(boolean v) {
             this.trainable = v;
+            return this;
+        }
+
+        /**
+         * Parameters kept constant in a trainable graph. Freezing {@code token_embedding.weight} avoids the
+         * one-hot product that makes a trainable embedding lookup differentiable (costly with GPT-2's vocabulary).
+         */
+        public Builder frozen(java.util.Collection<String> keys) {
+            for (String k : keys) {
+                if (!model.parameters().contains(k)) {
+                    throw new IllegalArgumentException("cannot freeze unknown parameter '" + k + "'");
+                }
+            }
+            frozen.addAll(keys);
             return this;
         }
 

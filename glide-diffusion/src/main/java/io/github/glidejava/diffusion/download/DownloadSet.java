@@ -1,0 +1,53 @@
+package io.github.glidejava.diffusion.download;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** What {@code glide download NAME} fetches; the names are glide-text2im's checkpoint names. */
+public enum DownloadSet {
+    BASE("base", List.of(GlideAsset.BASE)),
+    UPSAMPLE("upsample", List.of(GlideAsset.UPSAMPLE)),
+    BASE_INPAINT("base-inpaint", List.of(GlideAsset.BASE_INPAINT)),
+    UPSAMPLE_INPAINT("upsample-inpaint", List.of(GlideAsset.UPSAMPLE_INPAINT)),
+    TOKENIZER("tokenizer", List.of(GlideAsset.ENCODER_JSON, GlideAsset.VOCAB_BPE)),
+    ALL("all", List.of(GlideAsset.values()));
+
+    private final String id;
+    private final List<GlideAsset> assets;
+
+    DownloadSet(String id, List<GlideAsset> assets) {
+        this.id = id;
+        this.assets = assets;
+    }
+
+    /** The command-line name, e.g. {@code base-inpaint}. */
+    public String id() {
+        return id;
+    }
+
+    public List<GlideAsset> assets() {
+        return assets;
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+
+    /** Parses a command-line name (case-insensitive; '_' accepted for '-'). */
+    public static DownloadSet parse(String name) {
+        String n = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+        for (DownloadSet s : values()) {
+            if (s.id.equals(n)) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("unknown download '" + name + "'; expected one of " + names());
+    }
+
+    public static String names() {
+        return Arrays.stream(values()).map(DownloadSet::id).collect(Collectors.joining(", "));
+    }
+}

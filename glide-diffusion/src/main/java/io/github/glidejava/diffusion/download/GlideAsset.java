@@ -1,0 +1,59 @@
+package io.github.glidejava.diffusion.download;
+
+import java.util.List;
+
+/**
+ * The files GLIDE needs, under the names glide-text2im publishes them with. Checkpoints come from OpenAI's
+ * {@code diffusion/dec-2021/} folder (the URLs of glide-text2im's {@code download.py}); the tokenizer files are
+ * GPT-2's BPE vocabulary, which glide-text2im ships (gzip'd) in {@code glide_text2im/tokenizer/}.
+ */
+public enum GlideAsset {
+    /** Text2ImUNet, 64x64 (glide-text2im {@code "base"}). */
+    BASE("base.pt", Source.CHECKPOINTS, null),
+    /** SuperResText2ImUNet, 64 -> 256 ({@code "upsample"}). */
+    UPSAMPLE("upsample.pt", Source.CHECKPOINTS, null),
+    /** InpaintText2ImUNet, 64x64 ({@code "base-inpaint"}). */
+    BASE_INPAINT("base_inpaint.pt", Source.CHECKPOINTS, null),
+    /** SuperResInpaintText2ImUnet, 64 -> 256 ({@code "upsample-inpaint"}). */
+    UPSAMPLE_INPAINT("upsample_inpaint.pt", Source.CHECKPOINTS, null),
+    /** GPT-2 BPE vocabulary: byte-unicode token -> id (identical to glide-text2im's encoder.json.gz, unzipped). */
+    ENCODER_JSON("encoder.json", Source.TOKENIZER,
+            "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"),
+    /** GPT-2 BPE merges (identical to glide-text2im's vocab.bpe.gz, unzipped). */
+    VOCAB_BPE("vocab.bpe", Source.TOKENIZER,
+            "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5");
+
+    /** Where an asset is published; each source has its own (overridable) base URL. */
+    public enum Source {
+        CHECKPOINTS, TOKENIZER
+    }
+
+    private final String fileName;
+    private final Source source;
+    private final String sha256;
+
+    GlideAsset(String fileName, Source source, String sha256) {
+        this.fileName = fileName;
+        this.source = source;
+        this.sha256 = sha256;
+    }
+
+    /** The published file name, also the name in the cache directory. */
+    public String fileName() {
+        return fileName;
+    }
+
+    public Source source() {
+        return source;
+    }
+
+    /** The SHA-256 of the published file, or null when none is pinned. */
+    public String sha256() {
+        return sha256;
+    }
+
+    /** The checkpoints, in the order glide-text2im lists them. */
+    public static List<GlideAsset> checkpoints() {
+        return List.of(BASE, UPSAMPLE, BASE_INPAINT, UPSAMPLE_INPAINT);
+    }
+}
