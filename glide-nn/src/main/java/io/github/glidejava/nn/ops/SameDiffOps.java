@@ -315,7 +315,7 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
             // SameDiff's gather has no working backward in M2.1 (its gradient graph fails at run time), so a
             // trainable table is read as one_hot(indices) x table: the same values (one product with 1.0 per
             // row), differentiable, at the cost of a [K, V] x [V, D] product.
-            SDVariable oneHot = sd.oneHot(indices, (int) t[0], -1, 1.0, 0.0, DataType.FLOAT);
+            SDVariable oneHot = sd.oneHot(indices, (int) t[0], -1, 1.0, 0.0, table.dataType());
             return record(sd.mmul(oneHot, table), out);
         }
         return record(sd.gather(table, indices, 0), out);
