@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>JavaCPP reads {@code org.bytedeco.javacpp.platform.extension} only when its loader first initialises, so the
  * property must be set before any ND4J class touches native code. Every glide entry point calls {@link #init()}
- * first; a program that uses ND4J itself before any glide class should call {@code GlideBackend.init()} first too.
+ * first. (With only the oneDNN build on the class path, as glide-core's default profile arranges, JavaCPP also
+ * finds it on its own: nd4j's preset lists "-onednn-avx2" among the extensions it tries before the plain build.)
  */
 public final class GlideBackend {
     private static final Logger LOG = LoggerFactory.getLogger(GlideBackend.class);
@@ -73,8 +74,20 @@ public final class GlideBackend {
         return osName + "-" + archName;
     }
 
-    /** A short description of the native build ND4J runs on, e.g. "linux-x86_64-onednn-avx2". */
+    /**
+     * The native ND4J build that was actually loaded, read from the path of its library (for example
+     * "linux-x86_64-onednn-avx2"), or the requested platform and extension when no library is loaded yet.
+     */
     public static String buildDescription() {
+        for (String path : org.bytedeco.javacpp.Loader.getLoadedLibraries().values()) {
+            java.util.regex.Matcher m = LOADED_BUILD.matcher(path == null ? "" : path);
+            if (m.find()) {
+                return m.group(1);
+            }
+        }
         return platform() + System.getProperty(EXTENSION_PROPERTY, "");
     }
+
+    private static final java.util.regex.Pattern LOADED_BUILD =
+            java.util.regex.Pattern.compile("/bindings/([^/]+)/lib(?:jni)?nd4j\\w*\\.(?:so|dylib|dll)");
 }
