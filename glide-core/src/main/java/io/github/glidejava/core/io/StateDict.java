@@ -2,11 +2,7 @@ package io.github.glidejava.core.io;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -22,7 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * An ordered map of parameter name to tensor, loaded from a safetensors file or a PyTorch {@code torch.save} zip
- * checkpoint (the format is recognised from the content, not the file name), or built from arrays.
+ * checkpoint (the format is recognised from the content by {@link CheckpointFormat#detect}), or built from arrays.
  *
  * <p>Arrays live off-heap, outside any workspace; {@link #get} returns the held array itself (not a copy).
  */
@@ -30,9 +26,6 @@ public final class StateDict {
     static {
         GlideBackend.init();
     }
-
-    /** What a file holds, recognised from its first bytes. */
-    enum Format { SAFETENSORS, TORCH_ZIP, TORCH_LEGACY, UNKNOWN }
 
     private final String source;
     private final Map<String, INDArray> tensors;
@@ -53,7 +46,7 @@ public final class StateDict {
      */
     public static StateDict load(Path file, boolean halfToFloat) throws IOException {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        switch (sniff(file)) {
+        switch (CheckpointFormat.requireSupported(file)) {
             case SAFETENSORS -> {
                 try (SafeTensors st = SafeTensors.open(file)) {
                     for (String name : st.names()) {
@@ -61,7 +54,7 @@ public final class StateDict {
                     }
                 }
             }
-            case TORCH_ZIP, TORCH_LEGACY -> {
+            case TORCH_ZIP -> {
                 try (TorchCheckpoint ckpt = TorchCheckpoint.open(file)) {
                     for (String name : ckpt.names()) {
                         out.put(name, convert(ckpt.info(name).dtype(), halfToFloat) ? ckpt.getFloat(name)
@@ -71,8 +64,7 @@ public final class StateDict {
                     throw e.getCause();
                 }
             }
-            default -> throw new CheckpointFormatException(file, "neither a safetensors file nor a PyTorch"
-                    + " torch.save zip archive (unrecognised first bytes)");
+            default -> throw new IllegalStateException("requireSupported returned an unsupported format");
         }
         return new StateDict(file.toString(), out);
     }
@@ -87,32 +79,6 @@ public final class StateDict {
         tensors.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "key"),
                 Objects.requireNonNull(v, () -> "tensor '" + k + "' is null")));
         return new StateDict("<in memory>", copy);
-    }
-
-    static Format sniff(Path file) throws IOException {
-        ByteBuffer head = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            while (head.hasRemaining() && ch.read(head) > 0) {
-                // read up to 9 bytes
-            }
-        }
-        int n = head.position();
-        // safetensors first: its first 8 bytes are a header length, which may happen to look like a pickle or
-        // zip signature; a zip local header has its compression method at byte 8, a legacy torch file a magic long.
-        if (n == 9 && head.get(8) == '{') {
-            return Format.SAFETENSORS;
-        }
-        if (n >= 4 && head.get(0) == 'P' && head.get(1) == 'K' && (head.get(2) == 3 || head.get(2) == 5)) {
-            return Format.TORCH_ZIP;
-        }
-        if (n >= 2 && (head.get(0) & 0xff) == 0x80 && head.get(1) >= 2 && head.get(1) <= 5) {
-            return Format.TORCH_LEGACY;
-        }
-        String name = file.getFileName() == null ? "" : file.getFileName().toString();
-        if (name.endsWith(".safetensors")) {
-            return Format.SAFETENSORS; // let the reader explain what is wrong with it
-        }
-        return Format.UNKNOWN;
     }
 
     /** Where this state dict came from (a file path or {@code <in memory>}). */

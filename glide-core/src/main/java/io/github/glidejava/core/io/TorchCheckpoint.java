@@ -75,9 +75,7 @@ public final class TorchCheckpoint implements AutoCloseable {
             if (mapped.size() >= 2) {
                 ByteBuffer head = mapped.read(0, 2);
                 if ((head.get(0) & 0xff) == 0x80 && head.get(1) >= 2 && head.get(1) <= 5) {
-                    throw new TorchCheckpointFormatException(file, "this is a legacy (pre-zip, torch < 1.6)"
-                            + " checkpoint, which is not supported; re-save it with a recent torch.save or convert it"
-                            + " to safetensors");
+                    throw new TorchCheckpointFormatException(file, CheckpointFormat.LEGACY_MESSAGE);
                 }
             }
             ZipDirectory zip = ZipDirectory.read(file, mapped);

@@ -1,6 +1,8 @@
 /**
  * Checkpoint and tensor I/O: safetensors (read and write), PyTorch {@code torch.save} zip checkpoints (read), and
  * {@link io.github.glidejava.core.io.StateDict}, the ordered name-to-tensor map models load their weights from.
+ * {@link io.github.glidejava.core.io.CheckpointFormat} recognises a file's format from its first bytes, and explains
+ * legacy (pre-zip) torch files and non-checkpoints.
  *
  * <p>Memory: files are memory-mapped and tensor bytes are copied straight from the mapping into ND4J's off-heap
  * arrays (created outside any workspace); nothing proportional to the tensor data is put on the Java heap.

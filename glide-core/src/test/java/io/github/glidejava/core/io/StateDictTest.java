@@ -171,7 +171,13 @@ class StateDictTest {
         assertTrue(e.getMessage().contains("neither a safetensors file nor a PyTorch"), e.getMessage());
         Path g = tmp.resolve("short.safetensors");
         Files.write(g, new byte[] {1, 2});
-        assertThrows(SafeTensorsFormatException.class, () -> StateDict.load(g));
+        e = assertThrows(CheckpointFormatException.class, () -> StateDict.load(g));
+        assertTrue(e.getMessage().contains("not a checkpoint") && e.getMessage().contains("only 2 bytes"),
+                e.getMessage());
+        Path h = tmp.resolve("truncated.safetensors");
+        Files.write(h, new byte[] {100, 0, 0, 0, 0, 0, 0, 0, 'x', 'y'});
+        assertThrows(SafeTensorsFormatException.class, () -> StateDict.load(h),
+                "a .safetensors file long enough to have a header gets the safetensors reader's diagnosis");
         Path legacy = tmp.resolve("legacy.pth");
         Files.write(legacy, new PickleBuilder().proto(2).integer(0x1950a86a).stop().bytes());
         e = assertThrows(TorchCheckpointFormatException.class, () -> StateDict.load(legacy));

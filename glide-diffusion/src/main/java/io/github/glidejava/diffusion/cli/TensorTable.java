@@ -1,14 +1,13 @@
 package io.github.glidejava.diffusion.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import io.github.glidejava.core.io.CheckpointFormat;
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.TensorInfo;
 import io.github.glidejava.core.io.TorchCheckpoint;
@@ -22,20 +21,21 @@ record TensorTable(String format, List<Tensor> tensors, Map<String, String> meta
         }
     }
 
-    /** Recognises the format by content: a zip archive is a PyTorch checkpoint, anything else must be safetensors. */
+    /**
+     * Recognises the format by content ({@link CheckpointFormat#requireSupported}): safetensors or a torch.save zip;
+     * a legacy torch file or anything else gets a {@link io.github.glidejava.core.io.CheckpointFormatException}
+     * saying what the file is.
+     */
     static TensorTable read(Path file) throws IOException {
-        byte[] head;
-        try (InputStream in = Files.newInputStream(file)) {
-            head = in.readNBytes(4);
-        }
+        CheckpointFormat format = CheckpointFormat.requireSupported(file);
         List<Tensor> ts = new ArrayList<>();
-        if (head.length == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
+        if (format == CheckpointFormat.TORCH_ZIP) {
             try (TorchCheckpoint tc = TorchCheckpoint.open(file)) {
                 for (String n : tc.names()) {
                     TensorInfo info = tc.info(n);
                     ts.add(new Tensor(n, info.dtype().name(), info.shape()));
                 }
-                return new TensorTable("PyTorch zip (torch.save)", ts, Map.of());
+                return new TensorTable(format.description(), ts, Map.of());
             }
         }
         try (SafeTensors st = SafeTensors.open(file)) {
@@ -43,7 +43,7 @@ record TensorTable(String format, List<Tensor> tensors, Map<String, String> meta
                 TensorInfo info = st.info(n);
                 ts.add(new Tensor(n, info.dtype().name(), info.shape()));
             }
-            return new TensorTable("safetensors", ts, st.metadata());
+            return new TensorTable(format.description(), ts, st.metadata());
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.github.glidejava.diffusion.pipeline;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -11,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.github.glidejava.core.io.CheckpointFormat;
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.TensorInfo;
 import io.github.glidejava.core.io.TorchCheckpoint;
@@ -34,7 +34,7 @@ final class CheckpointSource implements AutoCloseable {
         this.file = file;
         this.safeTensors = st;
         this.torch = tc;
-        this.format = st != null ? "safetensors" : "PyTorch zip";
+        this.format = (st != null ? CheckpointFormat.SAFETENSORS : CheckpointFormat.TORCH_ZIP).description();
         List<String> all = st != null ? st.names() : tc.names();
         this.prefix = all.stream().filter(n -> n.endsWith(CONV_IN)).findFirst()
                 .map(n -> n.substring(0, n.length() - CONV_IN.length())).orElse("");
@@ -47,19 +47,20 @@ final class CheckpointSource implements AutoCloseable {
         this.keys = Collections.unmodifiableList(ks);
     }
 
+    /**
+     * Opens {@code file} by its content ({@link CheckpointFormat#requireSupported}): a legacy torch file or anything
+     * that is neither safetensors nor a torch.save zip gets a {@link io.github.glidejava.core.io.CheckpointFormatException}
+     * saying so.
+     */
     static CheckpointSource open(Path file) throws IOException {
         if (!Files.exists(file)) {
             throw new NoSuchFileException(file.toString(), null, "checkpoint not found");
         }
-        byte[] head = new byte[4];
-        int n;
-        try (InputStream in = Files.newInputStream(file)) {
-            n = in.readNBytes(head, 0, 4);
-        }
-        if (n == 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) {
-            return new CheckpointSource(file, null, TorchCheckpoint.open(file));
-        }
-        return new CheckpointSource(file, SafeTensors.open(file), null);
+        return switch (CheckpointFormat.requireSupported(file)) {
+            case TORCH_ZIP -> new CheckpointSource(file, null, TorchCheckpoint.open(file));
+            case SAFETENSORS -> new CheckpointSource(file, SafeTensors.open(file), null);
+            default -> throw new IllegalStateException("requireSupported returned an unsupported format");
+        };
     }
 
     Path file() {

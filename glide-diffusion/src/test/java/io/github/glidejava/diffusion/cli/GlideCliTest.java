@@ -188,6 +188,45 @@ class GlideCliTest {
         assertFalse(r.err().contains("--verbose"), "a complete message needs no hint: " + r.err());
     }
 
+    /** torch < 1.6: pickle protocol 2, then torch's LONG1 magic number 0x1950a86a20f9469cfc6c. */
+    private static final byte[] LEGACY_TORCH = {(byte) 0x80, 0x02, (byte) 0x8a, 0x0a, 0x6c, (byte) 0xfc,
+            (byte) 0x9c, 0x46, (byte) 0xf9, 0x20, 0x6a, (byte) 0xa8, 0x50, 0x19, 0x2e};
+
+    @Test
+    void legacyTorchCheckpointsAreNamedAsSuchWithTheFix() throws IOException {
+        Path legacy = tmp.resolve("old_model.pt");
+        Files.write(legacy, LEGACY_TORCH);
+        for (String[] args : new String[][]{{"inspect", legacy.toString()},
+                {"sample", "a corgi", "--no-download", "--no-upsample", "-q", "--base", legacy.toString(), "-o",
+                        tmp.resolve("x.png").toString()}}) {
+            Result r = run(args);
+            assertEquals(1, r.code(), args[0] + ": " + r.err());
+            assertTrue(r.err().contains(legacy.toString()), args[0] + " names the file: " + r.err());
+            assertTrue(r.err().contains("legacy torch checkpoint") && r.err().contains("re-save it with torch>=1.6"),
+                    args[0] + ": " + r.err());
+            assertFalse(r.err().contains("safetensors header") || r.err().contains("header length"),
+                    args[0] + ": not a safetensors diagnosis: " + r.err());
+            assertFalse(r.err().contains("\tat "), r.err());
+        }
+        assertFalse(Files.exists(tmp.resolve("x.png")));
+    }
+
+    @Test
+    void junkFilesAreNotCheckpointsWhateverTheirName() throws IOException {
+        for (String name : List.of("junk.pt", "junk.bin")) {
+            Path junk = tmp.resolve(name);
+            Files.write(junk, "garbage".getBytes(StandardCharsets.US_ASCII)); // 7 bytes
+            for (String[] args : new String[][]{{"inspect", junk.toString()},
+                    {"sample", "a corgi", "--no-download", "--no-upsample", "-q", "--base", junk.toString()}}) {
+                Result r = run(args);
+                assertEquals(1, r.code(), args[0] + ": " + r.err());
+                assertTrue(r.err().contains(junk + ": not a checkpoint"), args[0] + ": " + r.err());
+                assertFalse(r.err().contains("header length") || r.err().contains("safetensors header"),
+                        args[0] + ": not a safetensors-specific message: " + r.err());
+            }
+        }
+    }
+
     @Test
     void verboseIsFoundBeforeParsing() {
         assertTrue(GlideCli.isVerbose(new String[]{"sample", "-v", "x"}));
