@@ -1,8 +1,9 @@
 package io.github.glidejava.diffusion.loss;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
@@ -15,10 +16,14 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
+import org.opentest4j.AssertionFailedError;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.diffusion.DiffusionModel;
 import io.github.glidejava.diffusion.Fixture;
@@ -27,23 +32,77 @@ import io.github.glidejava.diffusion.VarianceType;
 
 /**
  * improved-diffusion's training losses against {@code losses/*.safetensors} (options from each file's config; the
- * recorded model output is replayed) and the loss primitives against {@code losses/primitives.safetensors}.
+ * recorded model output is replayed) and the loss primitives; each file's kind comes from its metadata.
  */
 class LossParityTest {
     static final double RTOL = 1e-4;
     static final double ATOL = 1e-5;
     static final double TENSOR_TOL = 1e-5;
 
-    @TestFactory
-    Stream<DynamicTest> trainingLosses() {
-        List<DynamicTest> tests = new ArrayList<>();
-        for (Path f : RefFixtures.list("losses", ".safetensors")) {
-            if (f.getFileName().toString().equals("primitives.safetensors")) {
-                continue;
-            }
-            tests.add(DynamicTest.dynamicTest(f.getFileName().toString(), () -> checkLossFixture(f)));
+    /** The kinds of fixture in {@code losses/}, told apart by their metadata, never by file name. */
+    enum Kind { PRIMITIVES, TRAINING_LOSS }
+
+    /**
+     * Primitives: a config with {@code normal_kl} / {@code dgll} keys, or {@code input.normal_kl.*} /
+     * {@code input.dgll.*} tensors; a training loss: a config with {@code loss_type}. Anything else fails, naming the
+     * file.
+     */
+    static Kind kindOf(Fixture fx) {
+        boolean primitives = fx.config.has("normal_kl") || fx.config.has("dgll")
+                || fx.tensors.names().stream().anyMatch(n -> n.startsWith("input.normal_kl.")
+                || n.startsWith("input.dgll."));
+        boolean training = fx.config.has("loss_type");
+        if (primitives == training) {
+            fail(fx.file + ": cannot tell what this loss fixture is: expected either a training-loss config (with"
+                    + " 'loss_type') or loss primitives (config keys 'normal_kl'/'dgll' or input.normal_kl.* tensors);"
+                    + " config keys " + names(fx.config));
         }
-        assertFalse(tests.isEmpty(), "no training-loss fixtures in " + RefFixtures.dir().resolve("losses"));
+        return primitives ? Kind.PRIMITIVES : Kind.TRAINING_LOSS;
+    }
+
+    private static List<String> names(JsonNode config) {
+        List<String> out = new ArrayList<>();
+        config.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void unknownLossFixturesFailNamingTheFile(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("case.safetensors");
+        SafeTensors.write(f, Map.of("input.x", Nd4j.zeros(2)), Map.of("config", "{\"something\": 1}"));
+        try (Fixture fx = Fixture.open(f)) {
+            AssertionFailedError e = assertThrows(AssertionFailedError.class, () -> kindOf(fx));
+            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("something"), e.getMessage());
+        }
+        Path g = tmp.resolve("other_name.safetensors");
+        SafeTensors.write(g, Map.of("input.normal_kl.mean1", Nd4j.zeros(2)), Map.of("config", "{}"));
+        try (Fixture fx = Fixture.open(g)) {
+            assertEquals(Kind.PRIMITIVES, kindOf(fx), "primitives are recognised by their tensors");
+        }
+    }
+
+    /** Every file in {@code losses/}, dispatched on its metadata; both kinds must be present. */
+    @TestFactory
+    Stream<DynamicTest> lossFixtures() throws Exception {
+        List<DynamicTest> tests = new ArrayList<>();
+        Map<Kind, Integer> counts = new java.util.EnumMap<>(Kind.class);
+        for (Path f : RefFixtures.list("losses", ".safetensors")) {
+            Kind kind;
+            try (Fixture fx = Fixture.open(f)) {
+                kind = kindOf(fx);
+            }
+            counts.merge(kind, 1, Integer::sum);
+            tests.add(DynamicTest.dynamicTest(f.getFileName().toString() + " (" + kind + ")", () -> {
+                if (kind == Kind.PRIMITIVES) {
+                    checkPrimitives(f);
+                } else {
+                    checkLossFixture(f);
+                }
+            }));
+        }
+        for (Kind k : Kind.values()) {
+            assertTrue(counts.containsKey(k), "no " + k + " fixture in " + RefFixtures.dir().resolve("losses"));
+        }
         return tests.stream();
     }
 
@@ -127,20 +186,35 @@ class LossParityTest {
         }
     }
 
-    @Test
-    void primitives() throws Exception {
-        try (Fixture fx = Fixture.open(RefFixtures.require("losses/primitives.safetensors"))) {
-            INDArray m1 = fx.get("input.normal_kl.mean1");
-            INDArray lv1 = fx.get("input.normal_kl.logvar1");
-            Fixture.assertClose(fx.get("output.normal_kl"), GaussianLosses.normalKl(m1, lv1,
-                    fx.get("input.normal_kl.mean2"), fx.get("input.normal_kl.logvar2")), 1e-6, 1e-5, "normal_kl");
-            Fixture.assertClose(fx.get("output.normal_kl_vs_standard"), GaussianLosses.normalKl(m1, lv1, 0.0, 0.0),
-                    1e-6, 1e-5, "normal_kl vs standard normal");
-            Fixture.assertClose(fx.get("output.dgll.log_probs"), GaussianLosses.discretizedGaussianLogLikelihood(
-                    fx.get("input.dgll.x"), fx.get("input.dgll.means"), fx.get("input.dgll.log_scales")), 1e-4, 0,
-                    "discretized_gaussian_log_likelihood");
-            Fixture.assertClose(fx.get("output.cdf.y"), GaussianLosses.approxStandardNormalCdf(fx.get("input.cdf.x")),
-                    1e-6, 0, "approx_standard_normal_cdf");
+    /** Each primitive the fixture holds (config key or input tensors) against its recorded output. */
+    private static void checkPrimitives(Path file) throws Exception {
+        try (Fixture fx = Fixture.open(file)) {
+            String name = fx.name();
+            int checked = 0;
+            if (fx.config.has("normal_kl") || fx.has("input.normal_kl.mean1")) {
+                INDArray m1 = fx.get("input.normal_kl.mean1");
+                INDArray lv1 = fx.get("input.normal_kl.logvar1");
+                Fixture.assertClose(fx.get("output.normal_kl"), GaussianLosses.normalKl(m1, lv1,
+                        fx.get("input.normal_kl.mean2"), fx.get("input.normal_kl.logvar2")), 1e-6, 1e-5,
+                        name + " normal_kl");
+                if (fx.has("output.normal_kl_vs_standard")) {
+                    Fixture.assertClose(fx.get("output.normal_kl_vs_standard"), GaussianLosses.normalKl(m1, lv1, 0.0,
+                            0.0), 1e-6, 1e-5, name + " normal_kl vs standard normal");
+                }
+                checked++;
+            }
+            if (fx.config.has("dgll") || fx.has("input.dgll.x")) {
+                Fixture.assertClose(fx.get("output.dgll.log_probs"), GaussianLosses.discretizedGaussianLogLikelihood(
+                        fx.get("input.dgll.x"), fx.get("input.dgll.means"), fx.get("input.dgll.log_scales")), 1e-4, 0,
+                        name + " discretized_gaussian_log_likelihood");
+                checked++;
+            }
+            if (fx.config.has("cdf") || fx.has("input.cdf.x")) {
+                Fixture.assertClose(fx.get("output.cdf.y"), GaussianLosses.approxStandardNormalCdf(
+                        fx.get("input.cdf.x")), 1e-6, 0, name + " approx_standard_normal_cdf");
+                checked++;
+            }
+            assertTrue(checked > 0, file + ": no primitive to check");
         }
     }
 }
