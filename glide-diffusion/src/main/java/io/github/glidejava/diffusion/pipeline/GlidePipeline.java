@@ -264,13 +264,34 @@ public final class GlidePipeline {
                     + " without one (drop withoutUpsampler(), or give upsampler(checkpoint))");
         }
         int s = lowResSize();
-        INDArray low = ImageTensors.fromImage(image, s, s);
+        return upsampleLowRes(ImageTensors.fromImage(image, s, s), prompt, seed, noise);
+    }
+
+    /**
+     * Upsamples low-resolution images given as a tensor [1 or imagesPerPrompt, 3, h, w] in [-1, 1], at their own
+     * size (the U-Net resizes low_res to its own size bilinearly), e.g. a reference run's recorded low_res.
+     */
+    GlideResult upsampleLowRes(INDArray low, String prompt, long seed, NoiseSource noise) {
+        Objects.requireNonNull(low, "low");
+        Objects.requireNonNull(prompt, "prompt");
+        if (upsampler == null) {
+            throw new IllegalStateException("upsampling needs an upsampler; this pipeline was built without one");
+        }
+        long[] shape = low.shape();
+        if (shape.length != 4 || shape[1] != 3 || (shape[0] != 1 && shape[0] != imagesPerPrompt)) {
+            throw new IllegalArgumentException("low-resolution images must be [1 or " + imagesPerPrompt
+                    + " (imagesPerPrompt), 3, h, w], got " + java.util.Arrays.toString(shape));
+        }
         SamplerType upSampler = upsampleSampler != null ? upsampleSampler : SamplerType.DDIM;
         List<INDArray> finals = new ArrayList<>();
         List<INDArray> lows = new ArrayList<>();
         int numBatches = numBatches();
         for (int batch = 0; batch < numBatches; batch++) {
-            INDArray rows = low.repeat(0, batchRows(batch));
+            int n = batchRows(batch);
+            long from = (long) batch * batchSize;
+            INDArray rows = shape[0] == 1 ? low.repeat(0, n)
+                    : low.get(NDArrayIndex.interval(from, from + n), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all()).dup();
             lows.add(rows);
             finals.add(sampleUpsample(upSampler, prompt, rows, null, null, noise, batch, numBatches));
         }

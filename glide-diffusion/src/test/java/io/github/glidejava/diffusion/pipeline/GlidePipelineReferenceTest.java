@@ -3,34 +3,42 @@ package io.github.glidejava.diffusion.pipeline;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.glidejava.core.image.ImageTensors;
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.testing.RefFixtures;
+import io.github.glidejava.core.text.TokensAndMask;
+import io.github.glidejava.diffusion.NoiseSource;
 import io.github.glidejava.diffusion.ReplayNoise;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The pipeline composes its stages exactly as glide-text2im's notebook: fed the reference run's recorded noise, it
- * reproduces the recorded samples. Dispatches on each sampling fixture's metadata (guided base sampling, or
- * upsampling); every setting comes from the fixture.
+ * reproduces the recorded samples. Dispatches on each sampling fixture's metadata (base sampling, guided or not, or
+ * upsampling); every setting (sampler, eta, clip_denoised, respacing, guidance, temperature, sizes) comes from the
+ * fixture, and a combination the pipeline cannot express fails with a message saying which.
  */
 class GlidePipelineReferenceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The README's whole-loop tolerances: base p_sample/DDIM 1e-3, upsampler DDIM 3e-3. */
+    private static final double BASE_ATOL = 1e-3;
+    private static final double UPSAMPLE_ATOL = 3e-3;
 
     @TestFactory
     List<DynamicTest> reproducesEveryReferenceSamplingRun() {
@@ -41,72 +49,250 @@ class GlidePipelineReferenceTest {
 
     private static void check(Path file) throws IOException {
         try (SafeTensors st = SafeTensors.open(file)) {
-            JsonNode c = JSON.readTree(st.metadata().get("config"));
-            Path params = RefFixtures.requireDir().resolve(c.get("params_file").asText());
-            GlideModelConfig config = GlideModelConfig.fromOptions(c.get("options"));
+            String cfg = st.metadata().get("config");
+            if (cfg == null) {
+                fail(file + ": no __metadata__.config");
+            }
+            JsonNode c = JSON.readTree(cfg);
+            Path params = RefFixtures.requireDir().resolve(required(file, c, "params_file").asText());
+            GlideModelConfig config = GlideModelConfig.fromOptions(required(file, c, "options"));
+            if (config.inpaint()) {
+                fail(file + ": an inpainting sampling run; the pipeline's inpaint() draws its own seeded noise and"
+                        + " this test cannot replay a recorded inpainting run yet");
+            }
             GlideModel model = GlideModel.load(params, config);
-            String sampler = c.get("sampler").asText();
+            SamplerType sampler = SamplerType.named(required(file, c, "sampler").asText());
+            boolean deterministic = requireExpressible(file, c, sampler);
             if (config.superRes()) {
-                checkUpsampling(st, c, model, sampler);
+                checkUpsampling(file, st, c, model, sampler, deterministic);
             } else {
-                checkGuidedBase(st, c, model, sampler);
+                checkBase(file, st, c, model, sampler, deterministic);
             }
         }
     }
 
-    /** Guided base sampling: x_T and every step's draw replayed; the conditional rows must match. */
-    private static void checkGuidedBase(SafeTensors st, JsonNode c, GlideModel model, String sampler)
-            throws IOException {
-        long[] shape = longs(c.get("shape"));
-        int n = (int) shape[0] / 2;
-        String prompt = c.get("prompt").asText();
-        assertEquals("", c.get("uncond_prompt").asText(), "the pipeline's unconditional prompt is empty");
-        GlidePipeline p = GlidePipeline.builder().base(model).withoutUpsampler().tokenizer(TinyModels.tokenizer())
-                .sampler(SamplerType.named(sampler)).steps(c.get("timestep_respacing").asText())
-                .guidanceScale(c.get("guidance_scale").asDouble()).imagesPerPrompt(n).build();
+    /**
+     * Fails for settings the pipeline cannot express: it always clips x_0 to [-1, 1] (clip_denoised=True, as the
+     * notebooks), runs DDIM with eta 0 and Euler ancestral with eta 1, and has no eta for the other samplers.
+     * Absent keys mean the reference's defaults (clip_denoised=True, eta=0). Returns whether the sampler ignores
+     * its per-step draws (then zeros may stand in for unrecorded ones).
+     */
+    static boolean requireExpressible(Path file, JsonNode c, SamplerType sampler) {
+        JsonNode clip = c.get("clip_denoised");
+        if (clip != null && !clip.isNull() && !clip.asBoolean()) {
+            fail(file + ": clip_denoised=false, but the pipeline always clips x_0 to [-1, 1] (clip_denoised=True, as"
+                    + " glide-text2im's notebooks)");
+        }
+        JsonNode etaNode = c.get("eta");
+        Double eta = etaNode == null || etaNode.isNull() ? null : etaNode.asDouble();
+        switch (sampler) {
+            case DDIM -> {
+                if (eta != null && eta != 0.0) {
+                    fail(file + ": DDIM with eta=" + eta + ", but the pipeline's DDIM is deterministic (eta 0)");
+                }
+                return true;
+            }
+            case EULER_ANCESTRAL -> {
+                if (eta != null && eta != 1.0) {
+                    fail(file + ": Euler ancestral with eta=" + eta + ", but the pipeline runs it with eta 1");
+                }
+                return false;
+            }
+            case DDPM -> {
+                if (eta != null) {
+                    fail(file + ": eta=" + eta + " given for p_sample (DDPM), which has no eta");
+                }
+                return false;
+            }
+            default -> {
+                if (eta != null) {
+                    fail(file + ": eta=" + eta + " given for " + sampler.configName() + ", which has no eta");
+                }
+                return true;
+            }
+        }
+    }
 
-        INDArray refTokens = st.get("input.tokens");
-        int[] ours = p.tokenizer().encodePadded(prompt, model.config().textCtx()).tokens();
-        long[] refRow = refTokens.getRow(0).toLongVector();
-        assertArrayEquals(refRow, java.util.Arrays.stream(ours).asLongStream().toArray(), "prompt tokens");
+    /**
+     * Base sampling. Guided (config {@code guidance_scale} set): the recorded batch is [prompt x n | uncond x n] and
+     * the conditional rows must match. Unguided: all rows are the prompt; the pipeline runs it as guidance scale 1
+     * (eps = cond) over [recorded rows | a copy], of which the first half is the recorded run.
+     */
+    private static void checkBase(Path file, SafeTensors st, JsonNode c, GlideModel model, SamplerType sampler,
+                                  boolean deterministic) throws IOException {
+        INDArray x0 = st.getFloat("input.noise");
+        long rows = x0.size(0);
+        if (c.hasNonNull("shape")) {
+            assertArrayEquals(longs(c.get("shape")), x0.shape(), file + ": config shape vs input.noise");
+        }
+        String prompt = c.path("prompt").asText("");
+        boolean guided = c.hasNonNull("guidance_scale");
+        int n;
+        double scale;
+        if (guided) {
+            if (rows % 2 != 0) {
+                fail(file + ": a guided run needs [cond | uncond] rows, got " + rows);
+            }
+            n = (int) (rows / 2);
+            scale = c.get("guidance_scale").asDouble();
+            String uncond = c.path("uncond_prompt").asText("");
+            if (!uncond.isEmpty()) {
+                fail(file + ": uncond_prompt '" + uncond + "', but the pipeline's unconditional prompt is empty");
+            }
+        } else {
+            if (c.hasNonNull("uncond_prompt")) {
+                fail(file + ": uncond_prompt given without guidance_scale");
+            }
+            n = (int) rows;
+            scale = 1.0;
+        }
+        GlidePipeline p = GlidePipeline.builder().base(model).withoutUpsampler().tokenizer(TinyModels.tokenizer())
+                .sampler(sampler).steps(required(file, c, "timestep_respacing").asText())
+                .guidanceScale(scale).imagesPerPrompt(n).build();
+
+        List<TokensAndMask> expectedRows = new ArrayList<>();
+        TokensAndMask cond = p.tokenizer().encodePadded(prompt, model.config().textCtx());
+        TokensAndMask uncond = p.tokenizer().encodePadded("", model.config().textCtx());
+        for (long i = 0; i < rows; i++) {
+            expectedRows.add(!guided || i < n ? cond : uncond);
+        }
+        checkTokens(file, st, expectedRows);
 
         List<INDArray> draws = new ArrayList<>();
-        draws.add(st.getFloat("input.noise"));
-        INDArray stepNoise = st.getFloat("input.step_noise");
-        for (long i = 0; i < stepNoise.size(0); i++) {
-            draws.add(stepNoise.get(NDArrayIndex.point(i)).dup());
+        draws.add(guided ? x0 : Nd4j.concat(0, x0, x0));
+        if (st.contains("input.step_noise")) {
+            INDArray stepNoise = st.getFloat("input.step_noise");
+            for (long i = 0; i < stepNoise.size(0); i++) {
+                INDArray d = stepNoise.get(NDArrayIndex.point(i)).dup();
+                draws.add(guided ? d : Nd4j.concat(0, d, d));
+            }
+        } else if (!deterministic) {
+            fail(file + ": " + sampler.configName() + " draws noise at every step but the fixture has no"
+                    + " input.step_noise to replay");
         }
-        ReplayNoise noise = new ReplayNoise(draws);
+        ZeroPadded noise = new ZeroPadded(draws, deterministic);
         GlideResult r = p.sample(prompt, 0, noise);
-        assertEquals(0, noise.remaining(), "every recorded draw used");
+        noise.assertAllUsed(file);
         INDArray expected = st.getFloat("output.sample").get(NDArrayIndex.interval(0, n), NDArrayIndex.all(),
                 NDArrayIndex.all(), NDArrayIndex.all());
-        assertClose(expected, r.samples(), 1e-3, "guided " + sampler + " sample");
+        assertClose(expected, r.samples(), BASE_ATOL, file.getFileName() + ": " + (guided ? "guided " : "unguided ")
+                + sampler.configName() + " sample");
         assertEquals(n, r.images().size());
     }
 
-    /** Upsampling a recorded low-resolution image: x_T = temperature * recorded draw, DDIM eta 0. */
-    private static void checkUpsampling(SafeTensors st, JsonNode c, GlideModel model, String sampler)
-            throws IOException {
-        INDArray lowRes = st.getFloat("input.low_res");
-        GlidePipeline p = GlidePipeline.builder().withoutBase().upsampler(model).tokenizer(TinyModels.tokenizer())
-                .upsampleSampler(SamplerType.named(sampler)).upsampleSteps(c.get("timestep_respacing").asText())
-                .upsampleTemperature(c.get("upsample_temp").asDouble()).build();
-        assertTrue(lowRes.size(2) == model.imageSize() / 4,
-                "the pipeline brings images to a quarter of the upsampler's size; the fixture's low_res is "
-                        + lowRes.size(2));
-        INDArray noiseRaw = st.getFloat("input.noise_raw");
-        assertClose(st.getFloat("input.noise"), noiseRaw.mul(c.get("upsample_temp").asDouble()), 0, "temperature");
-        int steps = (int) st.info("output.step_t").shape()[0];
-        List<INDArray> draws = new ArrayList<>();
-        draws.add(noiseRaw);
-        for (int i = 0; i < steps; i++) {
-            draws.add(Nd4j.zeros(noiseRaw.shape())); // eta = 0: the per-step draws are multiplied by sigma = 0
+    /**
+     * Upsampling the recorded low_res at its recorded size (whatever its ratio to the upsampler's size): x_T =
+     * temperature * recorded raw draw (or the recorded x_T with temperature 1), per-step draws replayed when
+     * recorded.
+     */
+    private static void checkUpsampling(Path file, SafeTensors st, JsonNode c, GlideModel model, SamplerType sampler,
+                                        boolean deterministic) throws IOException {
+        if (c.hasNonNull("guidance_scale")) {
+            fail(file + ": a guided upsampling run; the pipeline's upsampler is unguided, as GLIDE's notebooks");
         }
-        GlideResult r = p.upsample(ImageTensors.toImage(lowRes, 0), c.get("prompt").asText(), 0,
-                new ReplayNoise(draws));
-        assertClose(st.getFloat("output.sample"), r.samples(), 3e-3, "upsampled " + sampler + " sample");
+        INDArray lowRes = st.getFloat("input.low_res");
+        long rows = lowRes.size(0);
+        String prompt = c.path("prompt").asText("");
+        double temperature;
+        INDArray first;
+        if (st.contains("input.noise_raw")) {
+            first = st.getFloat("input.noise_raw");
+            temperature = c.hasNonNull("upsample_temp") ? c.get("upsample_temp").asDouble() : 1.0;
+            if (st.contains("input.noise")) {
+                assertClose(st.getFloat("input.noise"), first.mul(temperature), 0, "recorded x_T = raw draw *"
+                        + " upsample_temp");
+            }
+        } else {
+            first = st.getFloat("input.noise");
+            temperature = 1.0;
+        }
+        if (c.hasNonNull("shape")) {
+            assertArrayEquals(longs(c.get("shape")), first.shape(), file + ": config shape vs recorded x_T");
+        }
+        assertEquals(rows, first.size(0), file + ": low_res rows vs x_T rows");
+        GlidePipeline p = GlidePipeline.builder().withoutBase().upsampler(model).tokenizer(TinyModels.tokenizer())
+                .upsampleSampler(sampler).upsampleSteps(required(file, c, "timestep_respacing").asText())
+                .upsampleTemperature(temperature).imagesPerPrompt((int) rows).build();
+        TokensAndMask tokens = p.tokenizer().encodePadded(prompt, model.config().textCtx());
+        List<TokensAndMask> expectedRows = new ArrayList<>();
+        for (long i = 0; i < rows; i++) {
+            expectedRows.add(tokens);
+        }
+        checkTokens(file, st, expectedRows);
+
+        List<INDArray> draws = new ArrayList<>();
+        draws.add(first);
+        if (st.contains("input.step_noise")) {
+            INDArray stepNoise = st.getFloat("input.step_noise");
+            for (long i = 0; i < stepNoise.size(0); i++) {
+                draws.add(stepNoise.get(NDArrayIndex.point(i)).dup());
+            }
+        } else if (!deterministic) {
+            fail(file + ": " + sampler.configName() + " draws noise at every step but the fixture has no"
+                    + " input.step_noise to replay");
+        }
+        ZeroPadded noise = new ZeroPadded(draws, deterministic);
+        GlideResult r = p.upsampleLowRes(lowRes, prompt, 0, noise);
+        noise.assertAllUsed(file);
+        assertClose(st.getFloat("output.sample"), r.samples(), UPSAMPLE_ATOL, file.getFileName() + ": upsampled "
+                + sampler.configName() + " sample");
         assertEquals(model.imageSize(), r.image(0).getWidth());
+    }
+
+    /** The recorded input.tokens / input.mask rows (when recorded) are the rows the pipeline feeds. */
+    private static void checkTokens(Path file, SafeTensors st, List<TokensAndMask> expected) {
+        if (!st.contains("input.tokens")) {
+            return;
+        }
+        INDArray tokens = st.get("input.tokens");
+        INDArray mask = st.contains("input.mask") ? st.get("input.mask").castTo(DataType.INT) : null;
+        assertEquals(expected.size(), tokens.size(0), file + ": token rows");
+        for (int i = 0; i < expected.size(); i++) {
+            long[] want = Arrays.stream(expected.get(i).tokens()).asLongStream().toArray();
+            assertArrayEquals(want, tokens.getRow(i).toLongVector(), file + ": tokens of row " + i + " are not the"
+                    + " pipeline's (prompt rows, then empty-prompt rows when guided)");
+            if (mask != null) {
+                boolean[] m = expected.get(i).mask();
+                int[] got = mask.getRow(i).toIntVector();
+                for (int j = 0; j < m.length; j++) {
+                    assertEquals(m[j] ? 1 : 0, got[j], file + ": mask of row " + i + " at " + j);
+                }
+            }
+        }
+    }
+
+    /**
+     * Replays the recorded draws; after them, for a sampler that ignores its per-step draws (DDIM eta 0), zeros
+     * stand in for draws the fixture did not record.
+     */
+    private static final class ZeroPadded implements NoiseSource {
+        private final ReplayNoise replay;
+        private final boolean zerosAllowed;
+
+        ZeroPadded(List<INDArray> draws, boolean zerosAllowed) {
+            this.replay = new ReplayNoise(draws);
+            this.zerosAllowed = zerosAllowed;
+        }
+
+        @Override
+        public INDArray next(long... shape) {
+            if (replay.remaining() > 0 || !zerosAllowed) {
+                return replay.next(shape);
+            }
+            return Nd4j.zeros(DataType.FLOAT, shape);
+        }
+
+        void assertAllUsed(Path file) {
+            assertEquals(0, replay.remaining(), file + ": every recorded draw used");
+        }
+    }
+
+    private static JsonNode required(Path file, JsonNode c, String key) {
+        JsonNode n = c.get(key);
+        if (n == null || n.isNull()) {
+            fail(file + ": config has no '" + key + "'");
+        }
+        return n;
     }
 
     private static long[] longs(JsonNode array) {
