@@ -139,7 +139,8 @@ public final class GlideModel {
         compare(diffs, "resblock_updown", layout.resblockUpdown(), c.resblockUpdown());
         if (!diffs.isEmpty()) {
             throw new IllegalArgumentException(file + " does not match " + origin + ": " + String.join("; ", diffs)
-                    + ". Pass the model's create_model options (GlideModelConfig) with the checkpoint.");
+                    + ". Pass the model's create_model options with the checkpoint (a GlideModelConfig in Java,"
+                    + " --base-config / --upsampler-config on the command line).");
         }
     }
 

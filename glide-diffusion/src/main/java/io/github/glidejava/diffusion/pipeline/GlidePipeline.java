@@ -152,8 +152,8 @@ public final class GlidePipeline {
     /** {@link #sample(String, long)} drawing from {@code noise} (tests replay recorded reference noise). */
     GlideResult sample(String prompt, long seed, NoiseSource noise) {
         Objects.requireNonNull(prompt, "prompt");
-        GlideModel b = requireBase(GlideModelKind.BASE, "sample(prompt)",
-                "inpainting models need inpaint(image, mask, prompt)");
+        GlideModel b = requireBase(GlideModelKind.BASE, "sample(prompt) (glide sample)",
+                "inpainting models need inpaint(image, mask, prompt) (glide inpaint)");
         SamplerType upSampler = upsampleSampler != null ? upsampleSampler : SamplerType.DDIM;
         List<INDArray> finals = new ArrayList<>();
         List<INDArray> bases = new ArrayList<>();
@@ -186,8 +186,8 @@ public final class GlidePipeline {
                     + " but the image is " + image.getWidth() + "x" + image.getHeight()
                     + "; give a mask of the image's size");
         }
-        GlideModel b = requireBase(GlideModelKind.BASE_INPAINT, "inpaint(image, mask, prompt)",
-                "text-to-image models need sample(prompt)");
+        GlideModel b = requireBase(GlideModelKind.BASE_INPAINT, "inpaint(image, mask, prompt) (glide inpaint)",
+                "text-to-image models need sample(prompt) (glide sample)");
         int s = b.imageSize();
         INDArray keep = InpaintMasks.fromImages(List.of(mask), s, s, maskSource, InpaintMasks.DEFAULT_THRESHOLD);
         return inpaintAtBaseSize(b, image, keep, prompt, seed, new SeededNoise(seed));
@@ -201,8 +201,8 @@ public final class GlidePipeline {
     public GlideResult inpaint(BufferedImage image, INDArray keepMask, String prompt, long seed) {
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(keepMask, "keepMask");
-        GlideModel b = requireBase(GlideModelKind.BASE_INPAINT, "inpaint(image, mask, prompt)",
-                "text-to-image models need sample(prompt)");
+        GlideModel b = requireBase(GlideModelKind.BASE_INPAINT, "inpaint(image, mask, prompt) (glide inpaint)",
+                "text-to-image models need sample(prompt) (glide sample)");
         int s = b.imageSize();
         long[] shape = keepMask.shape();
         boolean rank2 = shape.length == 2;
@@ -427,8 +427,9 @@ public final class GlidePipeline {
             throw new IllegalStateException(call + " needs a base model; this pipeline was built without one");
         }
         if (base.kind() != kind) {
-            throw new IllegalStateException(call + " needs a " + kind.id() + " base model, but this pipeline's base "
-                    + base.name() + " is " + base.kind().withArticle() + " model: " + hint);
+            throw new IllegalStateException(call + " needs " + kind.withArticle() + " model as its base model, but"
+                    + " this pipeline's base model " + base.name() + " is " + base.kind().withArticle() + " model: "
+                    + hint);
         }
         return base;
     }
@@ -712,11 +713,13 @@ public final class GlidePipeline {
                 if (b.kind().superRes()) {
                     throw new IllegalArgumentException("the base model slot needs a base or base-inpaint model, but "
                             + b.name() + " is " + b.kind().withArticle() + " model (" + b.kind().modelClass()
-                            + "); give it as upsampler(...)");
+                            + "); give it as the upsampler instead (upsampler(...) in Java, --upsampler FILE on the"
+                            + " command line)");
                 }
                 if (inpainting && !b.kind().inpaint()) {
-                    throw new IllegalArgumentException("inpainting(true) needs a base-inpaint model, but " + b.name()
-                            + " is " + b.kind().withArticle() + " model");
+                    throw new IllegalArgumentException("inpainting (inpainting(true) in Java, glide inpaint on the"
+                            + " command line) needs a base-inpaint model, but " + b.name() + " is "
+                            + b.kind().withArticle() + " model; give a base-inpaint checkpoint (base(...) / --base FILE)");
                 }
                 respaced(b, steps, PipelineStage.BASE);
             }
@@ -729,7 +732,8 @@ public final class GlidePipeline {
                 if (!u.kind().superRes()) {
                     throw new IllegalArgumentException("the upsampler slot needs an upsample or upsample-inpaint model,"
                             + " but " + u.name() + " is " + u.kind().withArticle() + " model (" + u.kind().modelClass()
-                            + "); give it as base(...)");
+                            + "); give it as the base model instead (base(...) in Java, --base FILE on the command"
+                            + " line)");
                 }
                 if (b != null && b.kind().inpaint() != u.kind().inpaint()) {
                     throw new IllegalArgumentException("the base model " + b.name() + " is " + b.kind().withArticle()

@@ -124,6 +124,36 @@ class GlideCliPipelineTest {
         GlideCliTest.Result slot = run(wrongSlot);
         assertEquals(1, slot.code());
         assertTrue(slot.err().contains("the base model slot needs a base or base-inpaint model"), slot.err());
+        assertTrue(slot.err().contains("--upsampler FILE"), "names the CLI option: " + slot.err());
+
+        List<String> wrongUpsampler = new ArrayList<>(List.of("sample", PROMPT, "-q", "--steps", "1"));
+        wrongUpsampler.addAll(model("base", GlideModelKind.BASE));
+        wrongUpsampler.addAll(model("upsampler", GlideModelKind.BASE));
+        wrongUpsampler.addAll(tokenizer());
+        GlideCliTest.Result upSlot = run(wrongUpsampler);
+        assertEquals(1, upSlot.code());
+        assertTrue(upSlot.err().contains("the upsampler slot needs an upsample or upsample-inpaint model")
+                && upSlot.err().contains("--base FILE"), upSlot.err());
+
+        List<String> inpaintModelForSample = new ArrayList<>(List.of("sample", PROMPT, "-q", "--no-upsample",
+                "--steps", "1"));
+        inpaintModelForSample.addAll(model("base", GlideModelKind.BASE_INPAINT));
+        inpaintModelForSample.addAll(tokenizer());
+        GlideCliTest.Result inpaintForSample = run(inpaintModelForSample);
+        assertEquals(1, inpaintForSample.code());
+        assertTrue(inpaintForSample.err().contains("(glide inpaint)"), "names the CLI command: "
+                + inpaintForSample.err());
+
+        Path anImage = tmp.resolve("any.png");
+        PngFiles.write(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB), anImage, java.util.Map.of());
+        List<String> textModelForInpaint = new ArrayList<>(List.of("inpaint", PROMPT, "-q", "--image",
+                anImage.toString(), "--mask", anImage.toString(), "--no-upsample", "--steps", "1"));
+        textModelForInpaint.addAll(model("base", GlideModelKind.BASE));
+        textModelForInpaint.addAll(tokenizer());
+        GlideCliTest.Result textForInpaint = run(textModelForInpaint);
+        assertEquals(1, textForInpaint.code());
+        assertTrue(textForInpaint.err().contains("glide inpaint on the command line) needs a base-inpaint model")
+                && textForInpaint.err().contains("--base FILE"), textForInpaint.err());
 
         GlideCliTest.Result badConfig = run(List.of("sample", PROMPT, "--base", up.ptFile().toString(),
                 "--base-config", tmp.resolve("nope.json").toString()));

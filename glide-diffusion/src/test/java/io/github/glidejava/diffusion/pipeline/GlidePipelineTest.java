@@ -159,12 +159,14 @@ class GlidePipelineTest {
                 () -> p.inpaint(img, org.nd4j.linalg.factory.Nd4j.ones(1, 1, 7, 7), PROMPT, 1));
         assertTrue(tensor.getMessage().contains("[1, 1, 7, 7]"), tensor.getMessage());
         IllegalStateException wrongCall = assertThrows(IllegalStateException.class, () -> p.sample(PROMPT));
-        assertTrue(wrongCall.getMessage().contains("inpaint(image, mask, prompt)"), wrongCall.getMessage());
+        assertTrue(wrongCall.getMessage().contains("inpaint(image, mask, prompt) (glide inpaint)"),
+                wrongCall.getMessage());
 
         GlidePipeline t2i = text2im().withoutUpsampler().build();
         IllegalStateException notInpaint = assertThrows(IllegalStateException.class,
                 () -> t2i.inpaint(img, img, PROMPT));
-        assertTrue(notInpaint.getMessage().contains("needs a base-inpaint base model"), notInpaint.getMessage());
+        assertTrue(notInpaint.getMessage().contains("needs a base-inpaint model as its base model")
+                && notInpaint.getMessage().contains("sample(prompt) (glide sample)"), notInpaint.getMessage());
     }
 
     @Test
@@ -236,11 +238,16 @@ class GlidePipelineTest {
         GlideModel up = TinyModels.model(UPSAMPLE);
         assertMessage(text2im().base(up), "the base model slot needs a base or base-inpaint model, but "
                 + up.name() + " is an upsample model");
+        assertMessage(text2im().base(up), "give it as the upsampler instead (upsampler(...) in Java,"
+                + " --upsampler FILE on the command line)");
         GlideModel base = TinyModels.model(BASE);
         assertMessage(text2im().upsampler(base), "the upsampler slot needs an upsample or upsample-inpaint model");
+        assertMessage(text2im().upsampler(base), "give it as the base model instead (base(...) in Java, --base FILE"
+                + " on the command line)");
         GlideModel inpaint = TinyModels.model(INPAINT);
         assertMessage(text2im().base(inpaint), "inpainting needs the upsample-inpaint upsampler");
-        assertMessage(text2im().inpainting(true).withoutUpsampler(), "inpainting(true) needs a base-inpaint model");
+        assertMessage(text2im().inpainting(true).withoutUpsampler(), "inpainting (inpainting(true) in Java, glide"
+                + " inpaint on the command line) needs a base-inpaint model");
     }
 
     @Test
