@@ -21,10 +21,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import io.github.glidejava.core.image.ImageTensors;
+import io.github.glidejava.core.image.InpaintMasks;
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.diffusion.sampling.SamplingCancelledException;
 import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.SuperResInpaintText2ImUNet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -144,6 +146,112 @@ class GlidePipelineTest {
                 org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.interval(0, s / 2)).assign(1);
         assertEquals(r.samples(), p.inpaint(source, keep, PROMPT, 5).samples());
+    }
+
+    /** A source image of the given size and a mask picture repainting (white) its bottom-right quarter. */
+    private static BufferedImage[] sourceAndMask(int size) {
+        BufferedImage source = gradient(size, size);
+        BufferedImage mask = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB); // black = keep
+        for (int y = size / 2; y < size; y++) {
+            for (int x = size / 2; x < size; x++) {
+                mask.setRGB(x, y, 0xFFFFFF);
+            }
+        }
+        return new BufferedImage[]{source, mask};
+    }
+
+    /**
+     * Pixels of {@code png} where {@code keep} (1 = keep, [1, 1, H, W] at the PNG's size) is set equal those of
+     * {@code source} up to 8-bit quantisation (one level per channel); returns how many repainted pixels differ.
+     */
+    private static int assertKeptAndCountRepainted(BufferedImage source, INDArray keep, BufferedImage png) {
+        int w = png.getWidth();
+        int h = png.getHeight();
+        assertArrayEquals(new long[]{1, 1, h, w}, keep.shape());
+        int kept = 0;
+        int changed = 0;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int a = source.getRGB(x, y);
+                int b = png.getRGB(x, y);
+                if (keep.getDouble(0, 0, y, x) > 0.5) {
+                    kept++;
+                    for (int shift = 0; shift <= 16; shift += 8) {
+                        int d = Math.abs(((a >> shift) & 0xFF) - ((b >> shift) & 0xFF));
+                        assertTrue(d <= 1, "kept pixel (" + x + "," + y + ") is " + Integer.toHexString(b & 0xFFFFFF)
+                                + ", the source " + Integer.toHexString(a & 0xFFFFFF));
+                    }
+                } else if ((a & 0xFFFFFF) != (b & 0xFFFFFF)) {
+                    changed++;
+                }
+            }
+        }
+        assertTrue(kept > 0 && kept < w * h, "the mask keeps part of the image (" + kept + " of " + w * h + ")");
+        return changed;
+    }
+
+    @Test
+    void inpaintToPngRecordsItsParameters() throws IOException {
+        GlideModel inpaint = TinyModels.model(INPAINT);
+        int s = inpaint.imageSize();
+        GlidePipeline p = GlidePipeline.builder().base(inpaint).withoutUpsampler().tokenizer(TinyModels.tokenizer())
+                .steps("2").guidanceScale(4.5).seed(21).build();
+        BufferedImage[] sm = sourceAndMask(s);
+        Path png = p.inpaint(sm[0], sm[1], PROMPT).writePng(0, tmp.resolve("inpainted.png"));
+
+        Map<String, String> text = PngFiles.readText(png);
+        assertEquals(PROMPT, text.get("Description"));
+        assertEquals(new GenerationParameters("inpaint", PROMPT, 21, inpaint.name(), "ddpm", "2", 4.5, null, null,
+                null, 0, 1, 1, s, s), GenerationParameters.fromPngText(text));
+        BufferedImage decoded = ImageTensors.readImage(png);
+        assertEquals(s, decoded.getWidth());
+        INDArray keep = InpaintMasks.fromImages(List.of(sm[1]), s, s, InpaintMasks.Source.LUMA_BLACK_KEEPS,
+                InpaintMasks.DEFAULT_THRESHOLD);
+        int changed = assertKeptAndCountRepainted(sm[0], keep, decoded);
+        assertTrue(changed > 0, "the repainted region is generated");
+    }
+
+    /**
+     * Inpainting through the upsampler: an upsample-inpaint model (SuperResInpaintText2ImUNet) built from the
+     * upsampler fixture's options with inpaint=true and seeded random weights. The known region is re-imposed at the
+     * upsampler's resolution too; the PNG is reproducible.
+     */
+    @Test
+    void inpaintThroughTheUpsamplerKeepsTheKnownRegionAtFullSize() throws IOException {
+        GlideModel inpaint = TinyModels.model(INPAINT);
+        GlideModelConfig upConfig = TinyModels.entry(UPSAMPLE).config().toBuilder().inpaint(true).build();
+        GlideModel upInpaint = TinyModels.randomModel(upConfig, 1234, "upsample_inpaint_random");
+        assertEquals(GlideModelKind.UPSAMPLE_INPAINT, upInpaint.kind());
+        assertTrue(upInpaint.unet() instanceof SuperResInpaintText2ImUNet, upInpaint.unet().getClass().getName());
+        int s = inpaint.imageSize();
+        int u = upInpaint.imageSize();
+        GlidePipeline p = GlidePipeline.builder().base(inpaint).upsampler(upInpaint).tokenizer(TinyModels.tokenizer())
+                .steps("2").upsampleSteps("2").build();
+        BufferedImage[] sm = sourceAndMask(u);
+
+        GlideResult r = p.inpaint(sm[0], sm[1], PROMPT, 8);
+        assertArrayEquals(new long[]{1, 3, u, u}, r.samples().shape());
+        assertArrayEquals(new long[]{1, 3, s, s}, r.baseSamples().shape());
+        Path png = r.writePng(0, tmp.resolve("inpainted-up.png"));
+        BufferedImage decoded = ImageTensors.readImage(png);
+        assertEquals(u, decoded.getWidth());
+        assertEquals(u, decoded.getHeight());
+        GenerationParameters params = GenerationParameters.fromPngText(PngFiles.readText(png));
+        assertEquals("inpaint", params.task());
+        assertEquals(upInpaint.name(), params.upsampler());
+        assertEquals("ddpm", params.upsampleSampler(), "the inpainting notebook samples its upsampler with DDPM");
+        assertEquals(u, params.width());
+
+        // the notebook: the base-size keep mask, nearest-resized to the upsampler's size
+        INDArray keepBase = InpaintMasks.fromImages(List.of(sm[1]), s, s, InpaintMasks.Source.LUMA_BLACK_KEEPS,
+                InpaintMasks.DEFAULT_THRESHOLD);
+        int changed = assertKeptAndCountRepainted(sm[0], GlidePipeline.nearest(keepBase, u, u), decoded);
+        assertTrue(changed > 0, "the repainted region is generated at full size");
+
+        byte[] again = p.inpaint(sm[0], sm[1], PROMPT, 8).png(0);
+        assertArrayEquals(Files.readAllBytes(png), again, "same seed, same PNG bytes");
+        assertFalse(java.util.Arrays.equals(again, p.inpaint(sm[0], sm[1], PROMPT, 9).png(0)),
+                "another seed gives another image");
     }
 
     @Test

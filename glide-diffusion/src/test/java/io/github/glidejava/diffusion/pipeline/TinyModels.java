@@ -5,15 +5,21 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.glidejava.core.io.SafeTensors;
+import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.core.text.BpeTokenizer;
+import io.github.glidejava.nn.params.ParamSpec;
 import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.Text2ImUNet;
 import org.junit.jupiter.api.Assumptions;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The reference fixtures' tiny GLIDE models, found through the forward fixtures' metadata
@@ -78,6 +84,49 @@ public final class TinyModels {
                 throw new UncheckedIOException(ex);
             }
         });
+    }
+
+    /**
+     * A model of {@code config} whose every parameter is re-filled with seeded noise as the fixture README's
+     * "Parameter initialisation" describes (glide zero-initialises some output convolutions, which would make the
+     * output trivial): norm weights (rank 1 {@code weight}) 1 + 0.1 N, biases 0.1 N, embeddings 0.5 N, conv/linear
+     * weights N / sqrt(fan_in). No parameter element is zero.
+     */
+    public static GlideModel randomModel(GlideModelConfig config, long seed, String name) {
+        Text2ImUNet unet = Text2ImUNet.create(config);
+        Random rng = new Random(seed);
+        Map<String, INDArray> weights = new LinkedHashMap<>();
+        for (ParamSpec spec : unet.parameterSpecs()) {
+            long[] shape = spec.torchShape();
+            String key = spec.key();
+            long numel = 1;
+            for (long d : shape) {
+                numel *= d;
+            }
+            double scale;
+            double offset = 0;
+            if (key.endsWith("embedding") || key.endsWith("embedding.weight")) {
+                scale = 0.5;
+            } else if (key.endsWith("bias")) {
+                scale = 0.1;
+            } else if (shape.length == 1) {
+                scale = 0.1;
+                offset = 1;
+            } else {
+                scale = 1 / Math.sqrt((double) numel / shape[0]);
+            }
+            float[] v = new float[Math.toIntExact(numel)];
+            for (int i = 0; i < v.length; i++) {
+                float x;
+                do {
+                    x = (float) (offset + scale * rng.nextGaussian());
+                } while (x == 0f);
+                v[i] = x;
+            }
+            weights.put(key, Nd4j.create(v, shape, 'c'));
+        }
+        unet.loadStateDict(StateDict.of(weights));
+        return GlideModel.of(unet, name);
     }
 
     public static synchronized BpeTokenizer tokenizer() {
