@@ -307,5 +307,8 @@ class GlidePipelineReferenceTest {
         assertArrayEquals(expected.shape(), actual.shape(), what + " shape");
         double maxDiff = expected.castTo(actual.dataType()).sub(actual).amaxNumber().doubleValue();
         assertTrue(maxDiff <= atol, what + ": max |difference| " + maxDiff + " > " + atol);
+        if (atol > 0) {
+            System.out.printf("%s: max |difference| %.3g (tolerance %.3g)%n", what, maxDiff, atol);
+        }
     }
 }
