@@ -7,7 +7,8 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -242,8 +243,8 @@ public final class PngFiles {
     }
 
     /**
-     * Writes bytes to a temporary file beside the target, then renames it over the target (atomically where the file
-     * system supports it), so readers never see a half-written file.
+     * Writes bytes to a temporary file beside the target, forces them to disk, then renames it over the target
+     * (atomically where the file system supports it), so readers never see a half-written file, even after a crash.
      */
     static void writeAtomically(Path file, byte[] content) throws IOException {
         Path target = file.toAbsolutePath();
@@ -253,8 +254,13 @@ public final class PngFiles {
         }
         Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
         try {
-            try (OutputStream out = Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                out.write(content);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.wrap(content);
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+                // on disk before the rename: after a crash the target is the old file or the whole new one
+                ch.force(true);
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
