@@ -11,12 +11,16 @@ import java.util.function.LongSupplier;
  * A text progress bar for downloads: file name, percentage, bytes, rate and ETA, e.g.
  * {@code base.pt  42% [========>           ]  512.0 MiB / 1.2 GiB  23.4 MiB/s  ETA 0:32}.
  *
- * <p>On a terminal the line is redrawn in place (at most 10 times a second); otherwise (a log file, CI) one line is
- * printed per 10% so that logs stay short.
+ * <p>On a terminal the line is redrawn in place (at most 10 times a second). Otherwise (a log file, CI) it prints
+ * the first update and the completed file, and in between at most one line per 10% of the file (per 128 MiB when
+ * the size is unknown), none sooner than {@value #MIN_INTERVAL_SECONDS} s after the previous one, so that logs stay
+ * short.
  */
 public final class ConsoleProgress implements DownloadListener {
     private static final int BAR = 24;
     private static final long REDRAW_NANOS = 100_000_000L;
+    static final int MIN_INTERVAL_SECONDS = 2;
+    private static final long MIN_INTERVAL_NANOS = MIN_INTERVAL_SECONDS * 1_000_000_000L;
 
     private final PrintWriter out;
     private final boolean interactive;
@@ -24,7 +28,9 @@ public final class ConsoleProgress implements DownloadListener {
     private long startNanos;
     private long startBytes;
     private long lastDraw;
-    private int lastDecile;
+    private long lastLine;
+    private long lastBucket;
+    private long lastLoggedDone;
     private int lastWidth;
 
     public ConsoleProgress(PrintWriter out, boolean interactive) {
@@ -47,7 +53,8 @@ public final class ConsoleProgress implements DownloadListener {
         startNanos = clock.getAsLong();
         startBytes = resumedFrom;
         lastDraw = Long.MIN_VALUE;
-        lastDecile = -1;
+        lastBucket = -1;
+        lastLoggedDone = -1;
         lastWidth = 0;
         if (resumedFrom > 0) {
             println("resuming " + target.getFileName() + " from " + bytes(resumedFrom));
@@ -67,9 +74,14 @@ public final class ConsoleProgress implements DownloadListener {
             lastWidth = line.length();
             out.flush();
         } else {
-            int decile = total > 0 ? (int) (done * 10 / total) : (int) (done >> 27); // unknown size: every 128 MiB
-            if (decile != lastDecile) {
-                lastDecile = decile;
+            long bucket = total > 0 ? done * 10 / total : done >> 27; // unknown size: every 128 MiB
+            boolean first = lastBucket < 0;
+            boolean complete = total > 0 && done >= total;
+            boolean due = bucket > lastBucket && now - lastLine >= MIN_INTERVAL_NANOS;
+            if ((first || complete || due) && done != lastLoggedDone) {
+                lastBucket = bucket;
+                lastLine = now;
+                lastLoggedDone = done;
                 out.println(line(target, done, total, now));
                 out.flush();
             }
@@ -86,6 +98,9 @@ public final class ConsoleProgress implements DownloadListener {
         if (interactive && lastWidth > 0) {
             out.println();
             lastWidth = 0;
+        } else if (!interactive && lastLoggedDone != size) {
+            lastLoggedDone = size;
+            out.println(line(target, size, size, clock.getAsLong()));
         }
         out.flush();
     }

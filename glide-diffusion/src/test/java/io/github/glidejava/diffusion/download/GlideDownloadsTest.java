@@ -151,6 +151,38 @@ class GlideDownloadsTest {
         assertEquals("1:02:05", ConsoleProgress.duration(3725));
     }
 
+    /** Feeds a download of {@code total} bytes (-1: unknown) in 64 KiB updates; returns the lines printed. */
+    private static List<String> download(long total, long size, long nanosPerUpdate) {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        long[] now = {0};
+        ConsoleProgress p = new ConsoleProgress(new PrintWriter(buf, true, StandardCharsets.UTF_8), false,
+                () -> now[0]);
+        Path target = Path.of("base.pt");
+        URI uri = URI.create("http://127.0.0.1/base.pt");
+        p.started(uri, target, 0, total);
+        for (long done = 64 << 10; done <= size; done += 64 << 10) {
+            now[0] += nanosPerUpdate;
+            p.progress(uri, target, done, total);
+        }
+        p.finished(uri, target, size);
+        return buf.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    @Test
+    void withoutATerminalDownloadProgressIsAFewLines() {
+        long size = 64L << 20; // 1024 updates
+        List<String> fast = download(size, size, 1_000_000L); // ~1 s in all
+        assertEquals(2, fast.size(), String.join("\n", fast));
+        assertTrue(fast.get(1).contains("100% ["), fast.get(1));
+        List<String> slow = download(size, size, 100_000_000L); // ~100 s in all
+        assertEquals(11, slow.size(), String.join("\n", slow));
+        assertTrue(slow.get(5).contains(" 50% ["), slow.get(5));
+        List<String> unknown = download(-1, size, 1_000_000L);
+        assertEquals(2, unknown.size(), String.join("\n", unknown));
+        assertTrue(unknown.get(1).contains("100% [") && unknown.get(1).contains("64.0 MiB / 64.0 MiB"),
+                "the completed size is logged: " + unknown.get(1));
+    }
+
     private static byte[] gunzip(Path gz) throws IOException {
         try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
             return in.readAllBytes();
