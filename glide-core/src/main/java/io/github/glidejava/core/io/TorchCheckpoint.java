@@ -35,6 +35,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Checks: every storage's byte length equals the element count declared in the pickle times the element size;
  * every tensor view lies inside its storage; storages shared by several tensors and non-contiguous strides are
  * supported (the result is always a new dense C-order array). A view of a shared storage is copied, not aliased.
+ * A view with more elements than its storage (overlapping strides such as stride 0) is refused above
+ * {@link #MAX_OVERLAPPING_VIEW_ELEMENTS} elements, so a tiny file cannot demand a huge allocation.
  *
  * <p>The top-level pickle object must be a dict (or OrderedDict) of string keys to tensors. Legacy (pre-1.6,
  * non-zip) checkpoints are rejected with a clear message.
@@ -46,6 +48,13 @@ public final class TorchCheckpoint implements AutoCloseable {
 
     /** data.pkl is metadata only; a state dict of 100k tensors pickles to a few MB. */
     static final long MAX_PICKLE_BYTES = 256L << 20;
+
+    /**
+     * The most elements a view may have when it has more than its storage (overlapping strides, e.g. stride 0 from
+     * {@code expand()}): such a view is read as a dense copy, so without a cap a file of a few bytes could make the
+     * reader allocate gigabytes. 2^24 elements (64 MiB of float32) is far above any broadcast a state dict holds.
+     */
+    static final long MAX_OVERLAPPING_VIEW_ELEMENTS = 1L << 24;
 
     private final Path file;
     private final MappedFile mapped;
@@ -193,6 +202,14 @@ public final class TorchCheckpoint implements AutoCloseable {
                             + t.offset() + ", size " + Arrays.toString(t.size()) + ", stride " + Arrays.toString(
                             t.stride()) + ") reaches element " + last + " outside storage '" + t.storage().key()
                             + "' of " + storageNumel + " elements");
+                }
+                if (numel > storageNumel && numel > MAX_OVERLAPPING_VIEW_ELEMENTS) {
+                    throw new TorchCheckpointFormatException(file, "tensor '" + name + "': view (size "
+                            + Arrays.toString(t.size()) + ", stride " + Arrays.toString(t.stride()) + ") has " + numel
+                            + " elements but its storage '" + t.storage().key() + "' only " + storageNumel
+                            + "; reading such an overlapping (e.g. stride-0, expanded) view makes a dense copy, and"
+                            + " views of more than " + MAX_OVERLAPPING_VIEW_ELEMENTS + " elements that way are refused"
+                            + " (re-save the tensor with .contiguous() or .clone())");
                 }
             } catch (ArithmeticException ex) {
                 throw new TorchCheckpointFormatException(file, "tensor '" + name + "': size/stride overflow 64 bits");

@@ -120,6 +120,31 @@ class TorchCheckpointMalformedTest {
     }
 
     @Test
+    void strideZeroViewsCannotMakeATinyFileAllocateAHugeTensor() throws IOException {
+        // one float broadcast to 2^20 x 2^20 elements (4 TiB dense) by stride 0
+        PickleBuilder huge = stateDict(b -> b.str("w").tensor("FloatStorage", "0", 1, 0, new long[] {1 << 20, 1 << 20},
+                new long[] {0, 0}));
+        Path f = checkpoint("broadcast.pt", huge, 1);
+        assertTrue(Files.size(f) < 4096, "the file is tiny");
+        rejects(TorchCheckpointFormatException.class, f, "tensor 'w'", "1099511627776 elements",
+                "storage '0' only 1", "stride-0", String.valueOf(TorchCheckpoint.MAX_OVERLAPPING_VIEW_ELEMENTS));
+        // one element above the cap is refused; a broadcast below it is still read (as a dense copy)
+        long cap = TorchCheckpoint.MAX_OVERLAPPING_VIEW_ELEMENTS;
+        PickleBuilder above = stateDict(b -> b.str("w").tensor("FloatStorage", "0", 4, 0, new long[] {cap / 4 + 1, 4},
+                new long[] {0, 1}));
+        rejects(TorchCheckpointFormatException.class, checkpoint("above.pt", above, 4), "tensor 'w'",
+                (cap + 4) + " elements");
+        PickleBuilder below = stateDict(b -> b.str("w").tensor("FloatStorage", "0", 4, 0, new long[] {1 << 12, 4},
+                new long[] {0, 1}));
+        Path ok = new TorchZipBuilder("ck/").pickle(below).floats("0", 1f, 2f, 3f, 4f).write(tmp.resolve("ok.pt"));
+        try (TorchCheckpoint ckpt = TorchCheckpoint.open(ok)) {
+            org.nd4j.linalg.api.ndarray.INDArray w = ckpt.get("w");
+            assertEquals(4L << 12, w.length());
+            assertEquals(3f, w.getFloat((1 << 12) - 1, 2), 0f);
+        }
+    }
+
+    @Test
     void missingStorageRecordAndConflictingReferences() throws IOException {
         PickleBuilder p = stateDict(b -> b.str("w").tensor("FloatStorage", "7", 1, 0, new long[] {1},
                 new long[] {1}));
