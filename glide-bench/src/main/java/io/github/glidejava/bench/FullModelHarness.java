@@ -276,7 +276,7 @@ public final class FullModelHarness {
                 int len = i == batch - 1 && batch > 1 ? 0 : 12;   // with batch 2 the second row is the empty prompt
                 for (int j = 0; j < c.textCtx(); j++) {
                     m[i][j] = j < len;
-                    tok[i][j] = j < len ? r.nextInt(c.vocabSize()) : 50256;
+                    tok[i][j] = j < len ? r.nextInt(c.vocabSize()) : Math.min(50256, c.vocabSize() - 1);
                 }
             }
             tokens = Nd4j.createFromArray(tok);

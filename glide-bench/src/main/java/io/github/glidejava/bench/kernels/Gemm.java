@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Row-major single-precision GEMM straight on INDArray buffers through oneDNN's {@code dnnl_sgemm} (JIT kernels for
  * the CPU at hand, AVX-512 where available), bypassing ND4J's matmul op: {@code C = alpha op(A) op(B) + beta C}.
- * Offsets and leading dimensions are in elements of each array's buffer, from the array's own offset.
+ * Offsets and leading dimensions are in elements, counted from each array's first element.
  */
 public final class Gemm {
     static {
@@ -30,12 +30,15 @@ public final class Gemm {
         }
     }
 
-    /** A pointer to element {@code offset} of {@code x}'s buffer, counted from x's own offset. */
+    /**
+     * A pointer to element {@code offset} counted from x's first element. (A view's data buffer already starts at
+     * the view's offset: {@code x.data().addressPointer()} is the address of x's first element.)
+     */
     static FloatPointer pointer(INDArray x, long offset) {
         if (x.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("sgemm needs float32 arrays, got " + x.dataType());
         }
         FloatPointer p = new FloatPointer(x.data().addressPointer());
-        return p.position(x.offset() + offset);
+        return p.position(offset);
     }
 }
