@@ -64,7 +64,9 @@ public final class KernelProbe {
             compare(String.format("linear [%d,%d] x [%d,%d]^T", m, k, n, k), 2.0 * m * n * k, reps, List.of(
                     new Variant("Nd4j.matmul(x, w, T_b) [EagerOps]", () -> Nd4j.matmul(x, w, false, true, false)),
                     new Variant("x.mmul(w.transpose())", () -> x.mmul(w.transpose())),
-                    new Variant("dnnl_sgemm N,T", () -> Gemm.sgemm(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, c, 0, n))));
+                    new Variant("dnnl_sgemm N,T", () -> Gemm.sgemm(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, c, 0, n)),
+                    new Variant("cblas_sgemm (OpenBLAS) N,T",
+                            () -> Gemm.sgemmOpenBlas(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, c, 0, n))));
         }
         // 1x1 convolutions of the attention blocks (qkv at 32x32, 384 -> 1152 channels) and a ResBlock skip
         for (int[] s : new int[][] {{384, 1152, 32}, {576, 1728, 16}, {768, 2304, 8}, {384, 384, 32}}) {
@@ -82,6 +84,12 @@ public final class KernelProbe {
                                     Gemm.sgemm(true, false, cout, hw, cin, 1f, wt, 0, cout, x, (long) i * cin * hw, hw,
                                             0f, y, (long) i * cout * hw, hw);
                                 }
+                            }),
+                            new Variant("cblas_sgemm per sample (no bias)", () -> {
+                                for (int i = 0; i < 2; i++) {
+                                    Gemm.sgemmOpenBlas(true, false, cout, hw, cin, 1f, wt, 0, cout, x,
+                                            (long) i * cin * hw, hw, 0f, y, (long) i * cout * hw, hw);
+                                }
                             })));
         }
         // attention products at 32x32 / 16x16 / 8x8: [B*H] x ([T, ch] x [ch, S]) and ([ch, S] x [S, T])
@@ -97,6 +105,12 @@ public final class KernelProbe {
                                 for (int i = 0; i < bh; i++) {
                                     Gemm.sgemm(true, false, t, sl, ch, 1f, q, (long) i * ch * t, t, k, (long) i * ch * sl,
                                             sl, 0f, w, (long) i * t * sl, sl);
+                                }
+                            }),
+                            new Variant("cblas_sgemm loop over batch", () -> {
+                                for (int i = 0; i < bh; i++) {
+                                    Gemm.sgemmOpenBlas(true, false, t, sl, ch, 1f, q, (long) i * ch * t, t, k,
+                                            (long) i * ch * sl, sl, 0f, w, (long) i * t * sl, sl);
                                 }
                             })));
         }

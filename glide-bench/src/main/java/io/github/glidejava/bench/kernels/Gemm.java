@@ -30,6 +30,17 @@ public final class Gemm {
         }
     }
 
+    /** The same product through OpenBLAS's {@code cblas_sgemm} (the BLAS ND4J itself links), for comparison. */
+    public static void sgemmOpenBlas(boolean transA, boolean transB, long m, long n, long k, float alpha,
+            INDArray a, long aOffset, long lda, INDArray b, long bOffset, long ldb, float beta,
+            INDArray c, long cOffset, long ldc) {
+        org.bytedeco.openblas.global.openblas.cblas_sgemm(org.bytedeco.openblas.global.openblas.CblasRowMajor,
+                transA ? org.bytedeco.openblas.global.openblas.CblasTrans : org.bytedeco.openblas.global.openblas.CblasNoTrans,
+                transB ? org.bytedeco.openblas.global.openblas.CblasTrans : org.bytedeco.openblas.global.openblas.CblasNoTrans,
+                (int) m, (int) n, (int) k, alpha, pointer(a, aOffset), (int) lda, pointer(b, bOffset), (int) ldb, beta,
+                pointer(c, cOffset), (int) ldc);
+    }
+
     /**
      * A pointer to element {@code offset} counted from x's first element. (A view's data buffer already starts at
      * the view's offset: {@code x.data().addressPointer()} is the address of x's first element.)
