@@ -21,13 +21,15 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import io.github.glidejava.bench.kernels.FastEagerOps;
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.SameDiffOps;
 import io.github.glidejava.nn.params.ParameterStore;
 
 /**
- * GLIDE's layers at the base model's real shapes ({@link LayerCase}, batch 2): forward on the eager back-end,
+ * GLIDE's layers at the base model's real shapes ({@link LayerCase}, batch 2): forward on the eager back-end (as
+ * it is, and with oneDNN sgemm products: {@link FastEagerOps}),
  * forward of a SameDiff inference graph (parameters as constants, inputs as placeholders), and forward+backward of
  * a SameDiff training graph (parameters and inputs as variables, so every gradient a layer inside the network needs is
  * computed; loss = mean of the output). Sample mode: JMH reports the median (p0.50) per call.
@@ -71,6 +73,20 @@ public class LayerBenchmark {
         }
     }
 
+    public static class EagerSgemm extends Base {
+        EagerOps eager;
+        FastEagerOps ops;
+        List<INDArray> in;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            create();
+            eager = new EagerOps(params::get);
+            ops = new FastEagerOps(eager);
+            in = new ArrayList<>(inputs.values());
+        }
+    }
+
     public static class SameDiffForward extends Base {
         SameDiff sd;
         String out;
@@ -109,6 +125,12 @@ public class LayerBenchmark {
     @Benchmark
     public INDArray eagerForward(Eager s) {
         return s.ops.run(() -> s.inst.forward.apply(s.ops, s.in));
+    }
+
+    /** The eager back-end with matrix products through oneDNN's sgemm ({@link FastEagerOps}). */
+    @Benchmark
+    public INDArray eagerSgemmForward(EagerSgemm s) {
+        return s.eager.run(() -> s.inst.forward.apply(s.ops, s.in));
     }
 
     @Benchmark
