@@ -10,8 +10,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 
-import org.bytedeco.javacpp.Pointer;
-
 import io.github.glidejava.core.GlideBackend;
 
 /** What a benchmark report needs to say about the machine, its load and the process's memory. */
@@ -89,13 +87,15 @@ public final class MachineInfo {
         }
     }
 
-    /** Memory as one line: peak RSS, current RSS, JVM heap peak / committed, JavaCPP off-heap bytes. */
+    /**
+     * Memory as one line: peak RSS (all of the process: JVM heap, ND4J's off-heap parameters, activations and
+     * workspaces, native libraries), current RSS, JVM heap peak / committed.
+     */
     public static String memory() {
         Runtime rt = Runtime.getRuntime();
         return String.format("peak RSS (VmHWM) %.2f GiB, RSS now %.2f GiB, JVM heap peak used %.2f GiB (committed %.2f,"
-                + " max %.2f), ND4J off-heap (JavaCPP) now %.2f GiB", gib(procStatusBytes("VmHWM")),
-                gib(procStatusBytes("VmRSS")), gib(peakHeapBytes()), gib(rt.totalMemory()), gib(rt.maxMemory()),
-                gib(Pointer.totalBytes()));
+                + " max %.2f)", gib(procStatusBytes("VmHWM")),
+                gib(procStatusBytes("VmRSS")), gib(peakHeapBytes()), gib(rt.totalMemory()), gib(rt.maxMemory()));
     }
 
     static double gib(long bytes) {

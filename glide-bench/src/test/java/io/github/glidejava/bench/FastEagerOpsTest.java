@@ -79,6 +79,53 @@ class FastEagerOpsTest {
     }
 
     @Test
+    void groupNormAndSiluThroughOneDnn() {
+        Nd4j.getRandom().setSeed(3);
+        EagerOps eager = new EagerOps(k -> null);
+        FastEagerOps fast = new FastEagerOps(eager);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 64, 5, 7).muli(3).addi(1);
+        INDArray w = Nd4j.randn(DataType.FLOAT, 64);
+        INDArray b = Nd4j.randn(DataType.FLOAT, 64);
+        for (boolean silu : new boolean[] {false, true}) {
+            // the composed reference (the interface's default groupNorm), not EagerOps' own fused kernel
+            INDArray expected = new ComposedOps(eager).groupNorm(x, 32, 1e-5, w, b, silu);
+            assertClose("groupNorm silu=" + silu, expected, fast.groupNorm(x, 32, 1e-5, w, b, silu), 2e-5);
+        }
+        INDArray slice = x.get(NDArrayIndex.interval(1, 3), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all());
+        assertClose("groupNorm of a view with an offset", new ComposedOps(eager).groupNorm(slice, 8, 1e-5, w, b, true),
+                fast.groupNorm(slice, 8, 1e-5, w, b, true), 2e-5);
+        INDArray r3 = Nd4j.randn(DataType.FLOAT, 2, 32, 9);
+        assertClose("groupNorm rank 3", new ComposedOps(eager).groupNorm(r3, 32, 1e-5, w.get(NDArrayIndex.interval(0, 32)),
+                b.get(NDArrayIndex.interval(0, 32)), true), fast.groupNorm(r3, 32, 1e-5,
+                w.get(NDArrayIndex.interval(0, 32)).dup(), b.get(NDArrayIndex.interval(0, 32)).dup(), true), 2e-5);
+        assertClose("silu", eager.mul(x, eager.sigmoid(x)), fast.silu(x), 1e-5);
+        assertClose("silu of a slice", eager.mul(slice, eager.sigmoid(slice)), fast.silu(slice), 1e-5);
+    }
+
+    /** The eager back-end with the interface's composed groupNorm (EagerOps overrides it with its own kernel). */
+    static final class ComposedOps {
+        private final EagerOps ops;
+
+        ComposedOps(EagerOps ops) {
+            this.ops = ops;
+        }
+
+        INDArray groupNorm(INDArray x, int groups, double eps, INDArray w, INDArray b, boolean silu) {
+            long[] s = x.shape();
+            INDArray g = x.dup('c').reshape(s[0], groups, -1);
+            INDArray mean = g.mean(true, 2);
+            INDArray centered = g.sub(mean);
+            INDArray var = centered.mul(centered).mean(true, 2);
+            INDArray y = centered.mul(Transforms.pow(var.add(eps), -0.5, false)).reshape(s);
+            long[] affine = new long[s.length];
+            java.util.Arrays.fill(affine, 1);
+            affine[1] = s[1];
+            y = ops.add(ops.mul(y, w.reshape(affine)), b.reshape(affine));
+            return silu ? ops.mul(y, ops.sigmoid(y)) : y;
+        }
+    }
+
+    @Test
     void wholeTinyModelAgrees() {
         GlideModelConfig c = GlideModelConfig.builder().imageSize(16).numChannels(32).numResBlocks(1).channelMult("1,2")
                 .attentionResolutions("16,8").numHeadChannels(16).xfWidth(32).xfLayers(2).xfHeads(4).textCtx(6)

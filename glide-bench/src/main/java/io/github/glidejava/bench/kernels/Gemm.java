@@ -42,6 +42,17 @@ public final class Gemm {
     }
 
     /**
+     * The address of float element {@code offset} (counted from x's first element) for a {@code void*} parameter:
+     * JavaCPP adds a plain pointer's position in bytes there, so a FloatPointer's position would be 4x too small.
+     */
+    static org.bytedeco.javacpp.BytePointer address(INDArray x, long offset) {
+        if (x.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("expected a float32 array, got " + x.dataType());
+        }
+        return new org.bytedeco.javacpp.BytePointer(x.data().addressPointer()).position(4 * offset);
+    }
+
+    /**
      * A pointer to element {@code offset} counted from x's first element. (A view's data buffer already starts at
      * the view's offset: {@code x.data().addressPointer()} is the address of x's first element.)
      */
