@@ -47,7 +47,7 @@ public final class KernelProbe {
         System.out.printf(Locale.ROOT, "%s (%.2f GFLOP), load %.1f%n", what, flops / 1e9, MachineInfo.loadAverage());
         t.forEach((k, xs) -> {
             double med = FullModelHarness.median(xs);
-            System.out.printf(Locale.ROOT, "  %-34s %8.2f ms  %6.1f GFLOP/s%n", k, med, flops / med / 1e6);
+            System.out.printf(Locale.ROOT, "  %-56s %8.2f ms  %6.1f GFLOP/s%n", k, med, flops / med / 1e6);
         });
     }
 
