@@ -1,0 +1,81 @@
+package io.github.glidejava.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import io.github.glidejava.bench.kernels.FastEagerOps;
+import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.nn.ops.EagerOps;
+import io.github.glidejava.nn.ops.SameDiffOps;
+import io.github.glidejava.nn.params.ParameterStore;
+
+/**
+ * The eager back-end with and without the sgemm kernels on each {@link LayerCase}, interleaved call by call (JMH runs
+ * one benchmark after another, so on a shared machine a load change between them shows up as a difference).
+ *
+ * With {@code --samediff} the SameDiff forward and forward+backward (training graph, see {@link LayerBenchmark})
+ * join the rotation.
+ *
+ * <pre>java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.LayerProbe [--samediff] [reps] [LAYER,...]</pre>
+ */
+public final class LayerProbe {
+    static {
+        GlideBackend.init();
+    }
+
+    private LayerProbe() {
+    }
+
+    public static void main(String[] args) {
+        List<String> a = new ArrayList<>(List.of(args));
+        boolean sameDiff = a.remove("--samediff");
+        int reps = a.size() > 0 ? Integer.parseInt(a.get(0)) : 9;
+        List<LayerCase> cases = new ArrayList<>();
+        if (a.size() > 1) {
+            for (String s : a.get(1).split(",")) {
+                cases.add(LayerCase.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT)));
+            }
+        } else {
+            cases.addAll(List.of(LayerCase.values()));
+        }
+        System.out.println("machine: " + MachineInfo.describe());
+        for (LayerCase lc : cases) {
+            LayerCase.Instance inst = lc.create();
+            ParameterStore p = inst.randomParameters(1);
+            Map<String, INDArray> inputs = inst.randomInputs(2);
+            List<INDArray> in = new ArrayList<>(inputs.values());
+            EagerOps eager = new EagerOps(p::get);
+            FastEagerOps fast = new FastEagerOps(eager);
+            double gflop = BenchSummary.forwardFlops(inst) / 1e9;
+            List<KernelProbe.Variant> variants = new ArrayList<>(List.of(
+                    new KernelProbe.Variant("eager", () -> eager.run(() -> inst.forward.apply(eager, in))),
+                    new KernelProbe.Variant("eager+sgemm", () -> eager.run(() -> inst.forward.apply(fast, in)))));
+            if (sameDiff) {
+                // inference graph: parameters as constants, inputs as placeholders
+                SameDiff fwd = SameDiff.create();
+                SameDiffOps fo = new SameDiffOps(fwd, p, false, false);
+                List<SDVariable> ph = new ArrayList<>();
+                inputs.forEach((k, v) -> ph.add(fo.placeholder(k, v.dataType(), v.shape())));
+                String out = inst.forward.apply(fo, ph).name();
+                // training graph: parameters and inputs as variables, loss = mean of the output
+                SameDiff train = SameDiff.create();
+                SameDiffOps to = new SameDiffOps(train, p, true, true);
+                List<SDVariable> vin = new ArrayList<>();
+                inputs.forEach((k, v) -> vin.add(train.var(k, v.dup())));
+                train.setLossVariables(inst.forward.apply(to, vin).mean());
+                List<String> vars = new ArrayList<>(inputs.keySet());
+                vars.addAll(p.keys());
+                Quiet.run(() -> train.calculateGradients(Map.of(), vars));
+                variants.add(new KernelProbe.Variant("SameDiff forward", () -> fwd.outputSingle(inputs, out)));
+                variants.add(new KernelProbe.Variant("SameDiff forward+backward (time; GFLOP/s of fwd only)",
+                        () -> train.calculateGradients(Map.of(), vars)));
+            }
+            KernelProbe.compare(lc.description(), gflop * 1e9, reps, variants);
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package io.github.glidejava.bench.kernels;
+
+import static org.bytedeco.dnnl.global.dnnl.*;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
+import org.bytedeco.dnnl.dnnl_binary_desc_t;
+import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_post_ops;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.Loader;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * oneDNN element-wise primitives (JIT-compiled for the CPU at hand) on INDArray buffers, through oneDNN's C API:
+ * {@code y = swish(x * scale + shift)} with per-(sample, channel) scale and shift in ONE pass (a binary multiply with
+ * a binary-add and a swish post-op; GroupNorm's affine and SiLU fused), and a plain swish. Primitives are created
+ * once per shape and kept per thread; each call only points their memories at the arrays.
+ */
+public final class Dnnl {
+    static {
+        Loader.load(org.bytedeco.dnnl.global.dnnl.class);
+    }
+
+    private static final dnnl_engine ENGINE = createEngine();
+    private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(() -> {
+        dnnl_stream s = new dnnl_stream();
+        check(dnnl_stream_create(s, ENGINE, dnnl_stream_default_flags), "stream");
+        return s;
+    });
+    private static final ThreadLocal<Map<String, Prim>> CACHE = ThreadLocal.withInitial(HashMap::new);
+
+    private Dnnl() {
+    }
+
+    private static dnnl_engine createEngine() {
+        dnnl_engine e = new dnnl_engine();
+        check(dnnl_engine_create(e, dnnl_cpu, 0), "engine");
+        return e;
+    }
+
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN " + what + " failed with status " + status);
+        }
+    }
+
+    /** A primitive with its memories (no buffers of their own) and its argument list. */
+    private static final class Prim {
+        final dnnl_primitive primitive = new dnnl_primitive();
+        final dnnl_memory[] memories;
+        final dnnl_exec_arg_t args;
+
+        Prim(dnnl_primitive_desc pd, int[] argIds, dnnl_memory_desc_t[] mds) {
+            check(dnnl_primitive_create(primitive, pd), "primitive");
+            memories = new dnnl_memory[argIds.length];
+            args = new dnnl_exec_arg_t(argIds.length);
+            for (int i = 0; i < argIds.length; i++) {
+                memories[i] = new dnnl_memory();
+                check(dnnl_memory_create(memories[i], mds[i], ENGINE, null), "memory");
+                args.position(i).arg(argIds[i]).memory(memories[i]);
+            }
+            args.position(0);
+        }
+
+        void run(org.bytedeco.javacpp.Pointer... buffers) {
+            for (int i = 0; i < buffers.length; i++) {
+                check(dnnl_memory_set_data_handle(memories[i], buffers[i]), "set_data_handle");
+            }
+            dnnl_stream s = STREAM.get();
+            check(dnnl_primitive_execute(primitive, s, memories.length, args), "execute");
+            check(dnnl_stream_wait(s), "stream wait");
+        }
+    }
+
+    private static dnnl_memory_desc_t md(long... dims) {
+        dnnl_memory_desc_t d = new dnnl_memory_desc_t();
+        int tag = dims.length == 1 ? dnnl_a : dims.length == 2 ? dnnl_ab : dnnl_abc;
+        check(dnnl_memory_desc_init_by_tag(d, dims.length, dims, dnnl_f32, tag), "memory desc");
+        return d;
+    }
+
+    /**
+     * {@code y[n, c, i] = act(x[n, c, i] * scale[n, c] + shift[n, c])}, act = swish (x * sigmoid(x)) or identity,
+     * for contiguous C-order {@code x, y [N, C, ...]} and {@code scale, shift [N, C]}.
+     */
+    public static void scaleShift(INDArray x, INDArray scale, INDArray shift, INDArray y, boolean swish) {
+        long n = x.size(0), c = x.size(1), len = x.length() / (n * c);
+        String key = "ss:" + c + ":" + len + ":" + swish;
+        Prim p = CACHE.get().computeIfAbsent(key, k -> {
+            dnnl_memory_desc_t data = md(1, c, len);
+            dnnl_memory_desc_t perChannel = md(1, c, 1);
+            dnnl_binary_desc_t bd = new dnnl_binary_desc_t();
+            check(dnnl_binary_desc_init(bd, dnnl_binary_mul, data, perChannel, data), "binary desc");
+            dnnl_post_ops po = new dnnl_post_ops();
+            check(dnnl_post_ops_create(po), "post ops");
+            check(dnnl_post_ops_append_binary(po, dnnl_binary_add, perChannel), "binary post-op");
+            if (swish) {
+                check(dnnl_post_ops_append_eltwise(po, 1f, dnnl_eltwise_swish, 1f, 0f), "swish post-op");
+            }
+            dnnl_primitive_attr attr = new dnnl_primitive_attr();
+            check(dnnl_primitive_attr_create(attr), "attr");
+            check(dnnl_primitive_attr_set_post_ops(attr, po), "set post ops");
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(bd), attr, ENGINE, null), "binary pd");
+            Prim prim = new Prim(pd, new int[] {DNNL_ARG_SRC_0, DNNL_ARG_SRC_1,
+                    DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | DNNL_ARG_SRC_1, DNNL_ARG_DST},
+                    new dnnl_memory_desc_t[] {data, perChannel, perChannel, data});
+            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_attr_destroy(attr);
+            dnnl_post_ops_destroy(po);
+            return prim;
+        });
+        for (long i = 0; i < n; i++) {
+            p.run(Gemm.address(x, i * c * len), Gemm.address(scale, i * c), Gemm.address(shift, i * c),
+                    Gemm.address(y, i * c * len));
+        }
+    }
+
+    /** {@code y = x * sigmoid(x)} for contiguous C-order arrays of the same length. */
+    public static void swish(INDArray x, INDArray y) {
+        long len = x.length();
+        Prim p = CACHE.get().computeIfAbsent("swish:" + len, k -> {
+            dnnl_memory_desc_t data = md(len);
+            dnnl_eltwise_desc_t ed = new dnnl_eltwise_desc_t();
+            check(dnnl_eltwise_forward_desc_init(ed, dnnl_forward_inference, dnnl_eltwise_swish, data, 1f, 0f),
+                    "eltwise desc");
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(ed), null, ENGINE, null), "eltwise pd");
+            Prim prim = new Prim(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DST}, new dnnl_memory_desc_t[] {data, data});
+            dnnl_primitive_desc_destroy(pd);
+            return prim;
+        });
+        p.run(Gemm.address(x, 0), Gemm.address(y, 0));
+    }
+}
