@@ -104,6 +104,34 @@ class EagerRuntimeTest {
     }
 
     @Test
+    void elementWiseOpsLeaveTheirArgumentsUnchanged() {
+        EagerOps ops = new EagerOps(key -> {
+            throw new IllegalArgumentException(key);
+        });
+        INDArray x = Nd4j.createFromArray(0.25f, 1f, 4f);
+        INDArray copy = x.dup();
+        assertEquals(2f, ops.rsqrt(x).getFloat(0), 1e-6f);
+        assertEquals(copy, x, "rsqrt changed its argument");
+        ops.erf(x);
+        assertEquals(copy, x, "erf changed its argument");
+    }
+
+    @Test
+    void groupNormOfAnOffsetViewReadsTheView() {
+        EagerOps ops = new EagerOps(key -> {
+            throw new IllegalArgumentException(key);
+        });
+        INDArray both = Nd4j.rand(DataType.FLOAT, 2, 64, 4, 4).muli(3).addi(1);
+        INDArray second = both.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 2));
+        assertTrue(second.offset() > 0, "the slice should be an offset view");
+        INDArray w = Nd4j.rand(DataType.FLOAT, 64);
+        INDArray b = Nd4j.rand(DataType.FLOAT, 64);
+        INDArray fromView = ops.groupNorm(second, 32, 1e-5, w, b, true);
+        INDArray fromCopy = ops.groupNorm(second.dup(), 32, 1e-5, w, b, true);
+        assertTrue(fromCopy.equalsWithEps(fromView, 1e-6), "GroupNorm of an offset view differs from its copy");
+    }
+
+    @Test
     void badInputsAreClearErrors() {
         UNetInputs<INDArray> ok = inputs(4);
         String m = error(() -> model.forward(ok.x(), ok.timesteps(), ok.tokens().add(1), ok.mask()));

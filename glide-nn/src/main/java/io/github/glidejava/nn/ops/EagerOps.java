@@ -223,7 +223,7 @@ public final class EagerOps implements TensorOps<INDArray> {
 
     @Override
     public INDArray rsqrt(INDArray x) {
-        return Nd4j.math().rsqrt(x);
+        return Nd4j.math().rsqrt(x.dup()); // Nd4j.math() ops write into their argument
     }
 
     @Override
@@ -233,7 +233,7 @@ public final class EagerOps implements TensorOps<INDArray> {
 
     @Override
     public INDArray erf(INDArray x) {
-        return Nd4j.math().erf(x);
+        return Nd4j.math().erf(x.dup()); // Nd4j.math() ops write into their argument
     }
 
     @Override
@@ -274,14 +274,16 @@ public final class EagerOps implements TensorOps<INDArray> {
     public INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias, boolean silu) {
         long[] s = x.shape();
         int n = (int) s[0], c = (int) s[1], cg = c / groups;
-        if (x.dataType() != DataType.FLOAT || !Shape.hasDefaultStridesForShape(x) || x.ordering() != 'c') {
+        // the statistics loop reads the raw buffer: it needs a dense float32 array that starts at its buffer
+        if (x.dataType() != DataType.FLOAT || !Shape.hasDefaultStridesForShape(x) || x.ordering() != 'c'
+                || x.offset() != 0) {
             x = x.dup('c');
         }
         long groupLen = x.length() / ((long) n * groups);
         double[] mean = new double[n * groups];
         double[] rstd = new double[n * groups];
         FloatBuffer buf = x.data().asNioFloat();
-        long base = x.offset();
+        long base = 0;
         IntStream.range(0, n * groups).parallel().forEach(gi -> {
             double sum = 0, sumSq = 0;
             long off = base + gi * groupLen;
