@@ -14,7 +14,6 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-import io.github.glidejava.bench.kernels.FastEagerOps;
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.unet.GlideModelConfig;
@@ -154,17 +153,19 @@ public final class FullModelHarness {
         UNetInputs<INDArray> in = inputs(c, batch, size);
 
         if (o.eager) {
-            // the eager back-end as it is (EagerOps: ND4J's matmul / conv2d) and with the sgemm kernels
-            // (FastEagerOps), interleaved run by run so both see the same machine load
+            // the eager back-end with ND4J's ops only and with oneDNN's kernels (EagerOps' default where
+            // available), interleaved run by run so both see the same machine load
             Map<String, java.util.function.Supplier<INDArray>> variants = new LinkedHashMap<>();
             if (o.nd4jKernels) {
-                variants.put("eager", () -> model.forward(in));
+                variants.put("eager", () -> {
+                    EagerOps e = new EagerOps(model.parameters()::get, false);
+                    return e.run(() -> model.forward(e, in));
+                });
             }
             if (o.fastKernels) {
                 variants.put("eager+sgemm", () -> {
-                    EagerOps e = new EagerOps(model.parameters()::get);
-                    FastEagerOps f = new FastEagerOps(e);
-                    return e.run(() -> model.forward(f, in));
+                    EagerOps e = new EagerOps(model.parameters()::get, true);
+                    return e.run(() -> model.forward(e, in));
                 });
             }
             MachineInfo.resetPeakHeap();
@@ -309,8 +310,8 @@ public final class FullModelHarness {
     /** One more eager forward through {@link TimingOps}: time by operation category and by block. */
     static void profile(String name, Text2ImUNet model, UNetInputs<INDArray> in, FlopCounter flops, boolean blocks,
             boolean fast) {
-        EagerOps eager = new EagerOps(model.parameters()::get);
-        TimingOps timing = new TimingOps(fast ? new FastEagerOps(eager) : eager);
+        EagerOps eager = new EagerOps(model.parameters()::get, fast);
+        TimingOps timing = new TimingOps(eager);
         long s = System.nanoTime();
         eager.run(() -> model.forward(timing, in));
         double total = (System.nanoTime() - s) / 1e9;

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import io.github.glidejava.bench.kernels.Gemm;
+import io.github.glidejava.nn.ops.kernels.Gemm;
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
 
@@ -66,7 +66,7 @@ public final class KernelProbe {
                     new Variant("x.mmul(w.transpose())", () -> x.mmul(w.transpose())),
                     new Variant("dnnl_sgemm N,T", () -> Gemm.sgemm(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, c, 0, n)),
                     new Variant("cblas_sgemm (OpenBLAS) N,T",
-                            () -> Gemm.sgemmOpenBlas(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, c, 0, n))));
+                            () -> sgemmOpenBlas(false, true, m, n, k, 1f, x, 0, k, w, 0, k, 0f, c, 0, n))));
         }
         // 1x1 convolutions of the attention blocks (qkv at 32x32, 384 -> 1152 channels) and a ResBlock skip
         for (int[] s : new int[][] {{384, 1152, 32}, {576, 1728, 16}, {768, 2304, 8}, {384, 384, 32}}) {
@@ -76,7 +76,7 @@ public final class KernelProbe {
             INDArray wt = w.reshape(cin, cout);   // [in, out]
             INDArray b = Nd4j.randn(DataType.FLOAT, cout);
             INDArray y = Nd4j.create(DataType.FLOAT, 2, cout, s[2], s[2]);
-            EagerOps ops = new EagerOps(k -> null);
+            EagerOps ops = new EagerOps(k -> null, false);
             compare(String.format("conv1x1 [2,%d,%dx%d] -> %d", cin, s[2], s[2], cout), 2.0 * 2 * cout * cin * hw, reps,
                     List.of(new Variant("ND4J conv2d (EagerOps)", () -> ops.conv2d(x, w, b, 1, 0)),
                             new Variant("dnnl_sgemm per sample (no bias)", () -> {
@@ -87,7 +87,7 @@ public final class KernelProbe {
                             }),
                             new Variant("cblas_sgemm per sample (no bias)", () -> {
                                 for (int i = 0; i < 2; i++) {
-                                    Gemm.sgemmOpenBlas(true, false, cout, hw, cin, 1f, wt, 0, cout, x,
+                                    sgemmOpenBlas(true, false, cout, hw, cin, 1f, wt, 0, cout, x,
                                             (long) i * cin * hw, hw, 0f, y, (long) i * cout * hw, hw);
                                 }
                             })));
@@ -109,7 +109,7 @@ public final class KernelProbe {
                             }),
                             new Variant("cblas_sgemm loop over batch", () -> {
                                 for (int i = 0; i < bh; i++) {
-                                    Gemm.sgemmOpenBlas(true, false, t, sl, ch, 1f, q, (long) i * ch * t, t, k,
+                                    sgemmOpenBlas(true, false, t, sl, ch, 1f, q, (long) i * ch * t, t, k,
                                             (long) i * ch * sl, sl, 0f, w, (long) i * t * sl, sl);
                                 }
                             })));
@@ -120,12 +120,23 @@ public final class KernelProbe {
             INDArray x = Nd4j.randn(DataType.FLOAT, 2, c, hw, hw);
             INDArray w = Nd4j.randn(DataType.FLOAT, 3, 3, c, c);
             INDArray b = Nd4j.randn(DataType.FLOAT, c);
-            EagerOps ops = new EagerOps(k -> null);
+            EagerOps ops = new EagerOps(k -> null, false);
             compare(String.format("conv3x3 [2,%d,%dx%d]", c, hw, hw), 2.0 * 2 * c * c * 9 * hw * hw, reps,
                     List.of(new Variant("ND4J conv2d (EagerOps)", () -> ops.conv2d(x, w, b, 1, 1))));
         }
     }
 
     static void unused(Supplier<?> s) {
+    }
+
+    /** The same product as {@link Gemm#sgemm} through OpenBLAS's {@code cblas_sgemm} (the BLAS ND4J links). */
+    static void sgemmOpenBlas(boolean transA, boolean transB, long m, long n, long k, float alpha, INDArray a,
+            long aOffset, long lda, INDArray b, long bOffset, long ldb, float beta, INDArray c, long cOffset,
+            long ldc) {
+        org.bytedeco.openblas.global.openblas.cblas_sgemm(org.bytedeco.openblas.global.openblas.CblasRowMajor,
+                transA ? org.bytedeco.openblas.global.openblas.CblasTrans : org.bytedeco.openblas.global.openblas.CblasNoTrans,
+                transB ? org.bytedeco.openblas.global.openblas.CblasTrans : org.bytedeco.openblas.global.openblas.CblasNoTrans,
+                (int) m, (int) n, (int) k, alpha, Gemm.pointer(a, aOffset), (int) lda, Gemm.pointer(b, bOffset),
+                (int) ldb, beta, Gemm.pointer(c, cOffset), (int) ldc);
     }
 }

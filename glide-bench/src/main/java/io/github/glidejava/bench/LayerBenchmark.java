@@ -21,7 +21,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.github.glidejava.bench.kernels.FastEagerOps;
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.SameDiffOps;
@@ -29,7 +28,7 @@ import io.github.glidejava.nn.params.ParameterStore;
 
 /**
  * GLIDE's layers at the base model's real shapes ({@link LayerCase}, batch 2): forward on the eager back-end (as
- * it is, and with oneDNN sgemm products: {@link FastEagerOps}),
+ * it is, and with oneDNN sgemm products: oneDNN kernels, {@link EagerOps#usesOneDnnKernels()}),
  * forward of a SameDiff inference graph (parameters as constants, inputs as placeholders), and forward+backward of
  * a SameDiff training graph (parameters and inputs as variables, so every gradient a layer inside the network needs is
  * computed; loss = mean of the output). Sample mode: JMH reports the median (p0.50) per call.
@@ -68,21 +67,19 @@ public class LayerBenchmark {
         @Setup(Level.Trial)
         public void setup() {
             create();
-            ops = new EagerOps(params::get);
+            ops = new EagerOps(params::get, false);
             in = new ArrayList<>(inputs.values());
         }
     }
 
     public static class EagerSgemm extends Base {
-        EagerOps eager;
-        FastEagerOps ops;
+        EagerOps ops;
         List<INDArray> in;
 
         @Setup(Level.Trial)
         public void setup() {
             create();
-            eager = new EagerOps(params::get);
-            ops = new FastEagerOps(eager);
+            ops = new EagerOps(params::get, true);
             in = new ArrayList<>(inputs.values());
         }
     }
@@ -127,10 +124,10 @@ public class LayerBenchmark {
         return s.ops.run(() -> s.inst.forward.apply(s.ops, s.in));
     }
 
-    /** The eager back-end with matrix products through oneDNN's sgemm ({@link FastEagerOps}). */
+    /** The eager back-end with oneDNN's kernels ({@link EagerOps#usesOneDnnKernels()}). */
     @Benchmark
     public INDArray eagerSgemmForward(EagerSgemm s) {
-        return s.eager.run(() -> s.inst.forward.apply(s.ops, s.in));
+        return s.ops.run(() -> s.inst.forward.apply(s.ops, s.in));
     }
 
     @Benchmark

@@ -8,7 +8,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import io.github.glidejava.bench.kernels.FastEagerOps;
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.SameDiffOps;
@@ -49,12 +48,12 @@ public final class LayerProbe {
             ParameterStore p = inst.randomParameters(1);
             Map<String, INDArray> inputs = inst.randomInputs(2);
             List<INDArray> in = new ArrayList<>(inputs.values());
-            EagerOps eager = new EagerOps(p::get);
-            FastEagerOps fast = new FastEagerOps(eager);
+            EagerOps eager = new EagerOps(p::get, false);
+            EagerOps fast = new EagerOps(p::get, true);
             double gflop = BenchSummary.forwardFlops(inst) / 1e9;
             List<KernelProbe.Variant> variants = new ArrayList<>(List.of(
                     new KernelProbe.Variant("eager", () -> eager.run(() -> inst.forward.apply(eager, in))),
-                    new KernelProbe.Variant("eager+sgemm", () -> eager.run(() -> inst.forward.apply(fast, in)))));
+                    new KernelProbe.Variant("eager+sgemm", () -> fast.run(() -> inst.forward.apply(fast, in)))));
             if (sameDiff) {
                 // inference graph: parameters as constants, inputs as placeholders
                 SameDiff fwd = SameDiff.create();

@@ -1,4 +1,4 @@
-package io.github.glidejava.bench.kernels;
+package io.github.glidejava.nn.ops.kernels;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 

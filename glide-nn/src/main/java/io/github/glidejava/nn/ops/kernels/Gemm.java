@@ -1,4 +1,4 @@
-package io.github.glidejava.bench.kernels;
+package io.github.glidejava.nn.ops.kernels;
 
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.javacpp.FloatPointer;
@@ -30,22 +30,11 @@ public final class Gemm {
         }
     }
 
-    /** The same product through OpenBLAS's {@code cblas_sgemm} (the BLAS ND4J itself links), for comparison. */
-    public static void sgemmOpenBlas(boolean transA, boolean transB, long m, long n, long k, float alpha,
-            INDArray a, long aOffset, long lda, INDArray b, long bOffset, long ldb, float beta,
-            INDArray c, long cOffset, long ldc) {
-        org.bytedeco.openblas.global.openblas.cblas_sgemm(org.bytedeco.openblas.global.openblas.CblasRowMajor,
-                transA ? org.bytedeco.openblas.global.openblas.CblasTrans : org.bytedeco.openblas.global.openblas.CblasNoTrans,
-                transB ? org.bytedeco.openblas.global.openblas.CblasTrans : org.bytedeco.openblas.global.openblas.CblasNoTrans,
-                (int) m, (int) n, (int) k, alpha, pointer(a, aOffset), (int) lda, pointer(b, bOffset), (int) ldb, beta,
-                pointer(c, cOffset), (int) ldc);
-    }
-
     /**
      * The address of float element {@code offset} (counted from x's first element) for a {@code void*} parameter:
      * JavaCPP adds a plain pointer's position in bytes there, so a FloatPointer's position would be 4x too small.
      */
-    static org.bytedeco.javacpp.BytePointer address(INDArray x, long offset) {
+    public static org.bytedeco.javacpp.BytePointer address(INDArray x, long offset) {
         if (x.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("expected a float32 array, got " + x.dataType());
         }
@@ -56,7 +45,7 @@ public final class Gemm {
      * A pointer to element {@code offset} counted from x's first element. (A view's data buffer already starts at
      * the view's offset: {@code x.data().addressPointer()} is the address of x's first element.)
      */
-    static FloatPointer pointer(INDArray x, long offset) {
+    public static FloatPointer pointer(INDArray x, long offset) {
         if (x.dataType() != DataType.FLOAT) {
             throw new IllegalArgumentException("sgemm needs float32 arrays, got " + x.dataType());
         }
