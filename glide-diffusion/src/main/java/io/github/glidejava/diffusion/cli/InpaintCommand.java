@@ -58,10 +58,7 @@ final class InpaintCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
         options.validate(cl);
-        if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale)) {
-            throw new CommandLine.ParameterException(cl, "--guidance-scale must be a number >= 0, got "
-                    + guidanceScale);
-        }
+        PipelineOptions.requireGuidanceScale(cl, guidanceScale);
         InpaintMasks.Source source = switch (maskKeeps.toLowerCase(java.util.Locale.ROOT)) {
             case "black" -> InpaintMasks.Source.LUMA_BLACK_KEEPS;
             case "white" -> InpaintMasks.Source.LUMA_WHITE_KEEPS;

@@ -114,6 +114,14 @@ final class PipelineOptions {
         }
     }
 
+    /** The --guidance-scale check of sample and inpaint (their defaults differ, so the option is theirs). */
+    static void requireGuidanceScale(CommandLine cl, double guidanceScale) {
+        if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale)) {
+            throw new CommandLine.ParameterException(cl, "--guidance-scale must be a number >= 0, got "
+                    + guidanceScale);
+        }
+    }
+
     /**
      * Fetches the released checkpoints this run reads from the cache directory and does not find there, as
      * glide-text2im's {@code load_checkpoint} does on first use. Nothing is fetched for an explicit {@code --models}

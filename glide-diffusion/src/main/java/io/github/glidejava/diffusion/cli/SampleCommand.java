@@ -42,10 +42,7 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
         options.validate(cl);
-        if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale)) {
-            throw new CommandLine.ParameterException(cl, "--guidance-scale must be a number >= 0, got "
-                    + guidanceScale);
-        }
+        PipelineOptions.requireGuidanceScale(cl, guidanceScale);
         GlidePipeline.Builder b = options.builder(false, true, !noUpsample).guidanceScale(guidanceScale);
         options.downloadMissing(false, true, !noUpsample, cl.getErr());
         options.attachProgress(b, cl.getErr());
