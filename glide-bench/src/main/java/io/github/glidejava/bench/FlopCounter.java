@@ -217,6 +217,16 @@ public final class FlopCounter implements TensorOps<FlopCounter.Sym> {
     }
 
     @Override
+    public Sym clampMin(Sym x, double floor) {
+        return ew("clampMin", x.shape());
+    }
+
+    @Override
+    public Sym stopGradient(Sym x) {
+        return x;
+    }
+
+    @Override
     public Sym square(Sym x) {
         return ew("square", x.shape());
     }

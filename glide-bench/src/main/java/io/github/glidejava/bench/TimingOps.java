@@ -215,6 +215,16 @@ public final class TimingOps implements TensorOps<INDArray> {
     }
 
     @Override
+    public INDArray clampMin(INDArray x, double floor) {
+        return time("elementwise", "clampMin", () -> ops.clampMin(x, floor));
+    }
+
+    @Override
+    public INDArray stopGradient(INDArray x) {
+        return ops.stopGradient(x);
+    }
+
+    @Override
     public INDArray square(INDArray x) {
         return time("elementwise", "square", () -> ops.square(x));
     }

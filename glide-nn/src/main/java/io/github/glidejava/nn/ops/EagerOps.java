@@ -268,6 +268,16 @@ public final class EagerOps implements TensorOps<INDArray> {
     }
 
     @Override
+    public INDArray clampMin(INDArray x, double floor) {
+        return Transforms.max(x, floor, true);
+    }
+
+    @Override
+    public INDArray stopGradient(INDArray x) {
+        return x;
+    }
+
+    @Override
     public INDArray erf(INDArray x) {
         return Nd4j.math().erf(x.dup()); // Nd4j.math() ops write into their argument
     }

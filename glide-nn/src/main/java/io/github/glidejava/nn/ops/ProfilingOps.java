@@ -150,6 +150,16 @@ public final class ProfilingOps<T> implements TensorOps<T> {
     }
 
     @Override
+    public T clampMin(T x, double floor) {
+        return time("clampMin", () -> ops.clampMin(x, floor));
+    }
+
+    @Override
+    public T stopGradient(T x) {
+        return ops.stopGradient(x);
+    }
+
+    @Override
     public T square(T x) {
         return time("square", () -> ops.square(x));
     }

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.factory.Nd4j;
 
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.params.ParameterStore;
@@ -205,6 +206,16 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
     @Override
     public SDVariable rsqrt(SDVariable x) {
         return record(sd.math().rsqrt(x), shape(x));
+    }
+
+    @Override
+    public SDVariable clampMin(SDVariable x, double floor) {
+        return record(sd.math().max(x, sd.constant(Nd4j.scalar(x.dataType(), floor))), shape(x));
+    }
+
+    @Override
+    public SDVariable stopGradient(SDVariable x) {
+        return record(sd.stopGradient(x), shape(x));
     }
 
     @Override

@@ -78,6 +78,16 @@ public interface TensorOps<T> {
 
     T sin(T x);
 
+    /** Element-wise {@code max(x, floor)}, e.g. a log's argument kept away from 0; no gradient where x < floor. */
+    T clampMin(T x, double floor);
+
+    /**
+     * {@code x} itself, through which no gradient flows back (PyTorch's {@code detach()}): improved-diffusion's hybrid
+     * loss trains the variance through the vb term with the predicted mean held fixed. The identity on back-ends
+     * that do not differentiate.
+     */
+    T stopGradient(T x);
+
     // ---- shape --------------------------------------------------------------------------------------------
 
     /** Reshape in C order; exactly one dimension may be -1. */
