@@ -215,7 +215,7 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
 
     @Override
     public SDVariable stopGradient(SDVariable x) {
-        return record(sd.stopGradient(x), shape(x));
+        return record(new org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient(sd, x).outputVariable(), shape(x));
     }
 
     @Override
