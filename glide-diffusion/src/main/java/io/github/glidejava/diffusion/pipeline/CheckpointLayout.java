@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import io.github.glidejava.nn.unet.GlideModelKind;
 
 /**
  * The architecture of a GLIDE U-Net checkpoint as far as its parameter names and shapes tell it: model kind,

@@ -19,6 +19,7 @@ import io.github.glidejava.core.testing.RefFixtures;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import io.github.glidejava.nn.unet.GlideModelKind;
 
 class CheckpointLayoutTest {
     private static final ObjectMapper JSON = new ObjectMapper();

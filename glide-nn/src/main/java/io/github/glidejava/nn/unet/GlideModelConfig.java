@@ -92,39 +92,27 @@ public final class GlideModelConfig {
 
     /** glide-text2im's {@code model_and_diffusion_defaults()}: the 64x64 text-conditional base model. */
     public static GlideModelConfig base() {
-        return builder().build();
+        return GlideModelKind.BASE.preset();
     }
 
     /** glide-text2im's {@code model_and_diffusion_defaults_upsampler()}: the 64 -> 256 text-conditional upsampler. */
     public static GlideModelConfig upsample() {
-        return upsampleBuilder().build();
+        return GlideModelKind.UPSAMPLE.preset();
     }
 
     /** The base model for inpainting ({@code base-inpaint}): base defaults with {@code inpaint=True}. */
     public static GlideModelConfig baseInpaint() {
-        return builder().inpaint(true).build();
+        return GlideModelKind.BASE_INPAINT.preset();
     }
 
     /** The upsampler for inpainting ({@code upsample-inpaint}): upsampler defaults with {@code inpaint=True}. */
     public static GlideModelConfig upsampleInpaint() {
-        return upsampleBuilder().inpaint(true).build();
+        return GlideModelKind.UPSAMPLE_INPAINT.preset();
     }
 
     /** A preset by glide's checkpoint name: base, upsample, base-inpaint, upsample-inpaint. */
     public static GlideModelConfig preset(String name) {
-        switch (Objects.requireNonNull(name, "preset name").toLowerCase(Locale.ROOT)) {
-            case "base":
-                return base();
-            case "upsample":
-                return upsample();
-            case "base-inpaint":
-                return baseInpaint();
-            case "upsample-inpaint":
-                return upsampleInpaint();
-            default:
-                throw new IllegalArgumentException("unknown GLIDE preset '" + name
-                        + "'; expected one of base, upsample, base-inpaint, upsample-inpaint");
-        }
+        return GlideModelKind.parse(Objects.requireNonNull(name, "preset name")).preset();
     }
 
     /** A builder holding {@code model_and_diffusion_defaults()}. */
@@ -304,32 +292,29 @@ public final class GlideModelConfig {
         return vocabSize;
     }
 
+    /** Which of GLIDE's four models this config builds (by super_res and inpaint). */
+    public GlideModelKind kind() {
+        return GlideModelKind.of(superRes, inpaint);
+    }
+
     /** Channels of the image input (3). */
     public int imageChannels() {
-        return 3;
+        return GlideModelKind.IMAGE_CHANNELS;
     }
 
     /** Channels the U-Net's first convolution takes: 3, x2 for super-resolution, +3+1 for inpainting. */
     public int unetInChannels() {
-        int c = imageChannels();
-        return c + (superRes ? c : 0) + (inpaint ? c + 1 : 0);
+        return kind().inChannels();
     }
 
     /** Output channels: 3 epsilon + 3 variance values. */
     public int outChannels() {
-        return 6;
+        return 2 * GlideModelKind.IMAGE_CHANNELS;
     }
 
     /** The glide-text2im class this config builds. */
     public String modelClass() {
-        if (inpaint && superRes) {
-            return "SuperResInpaintText2ImUnet";
-        } else if (inpaint) {
-            return "InpaintText2ImUNet";
-        } else if (superRes) {
-            return "SuperResText2ImUNet";
-        }
-        return "Text2ImUNet";
+        return kind().modelClass();
     }
 
     @Override

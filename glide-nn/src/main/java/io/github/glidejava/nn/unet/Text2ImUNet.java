@@ -62,15 +62,12 @@ public class Text2ImUNet {
 
     /** The model class {@code config} asks for (super_res / inpaint), without weights. */
     public static Text2ImUNet create(GlideModelConfig config) {
-        Objects.requireNonNull(config, "config");
-        if (config.inpaint() && config.superRes()) {
-            return new SuperResInpaintText2ImUNet(config);
-        } else if (config.inpaint()) {
-            return new InpaintText2ImUNet(config);
-        } else if (config.superRes()) {
-            return new SuperResText2ImUNet(config);
-        }
-        return new Text2ImUNet(config);
+        return switch (Objects.requireNonNull(config, "config").kind()) {
+            case BASE -> new Text2ImUNet(config);
+            case UPSAMPLE -> new SuperResText2ImUNet(config);
+            case BASE_INPAINT -> new InpaintText2ImUNet(config);
+            case UPSAMPLE_INPAINT -> new SuperResInpaintText2ImUNet(config);
+        };
     }
 
     protected Text2ImUNet(GlideModelConfig c) {
