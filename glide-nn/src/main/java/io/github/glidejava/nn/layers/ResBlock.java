@@ -11,7 +11,7 @@ import io.github.glidejava.nn.params.ParamSpec;
  * scale-shift ({@code GN(h) * (1 + scale) + shift}, SiLU, dropout, conv) or {@code h + emb} then GN+SiLU, dropout,
  * conv; skip connection identity, 1x1 conv, or 3x3 conv when {@code use_conv}.
  */
-public final class ResBlock extends Layer implements TimestepLayer {
+public final class ResBlock extends Layer implements TimestepBlock {
     private final int channels;
     private final int outChannels;
     private final boolean useScaleShiftNorm;

@@ -50,9 +50,9 @@ public class Text2ImUNet {
     private final int modelChannels;
     private final Linear timeEmbed0;
     private final Linear timeEmbed2;
-    private final List<TimestepBlock> inputBlocks = new ArrayList<>();
-    private final TimestepBlock middleBlock;
-    private final List<TimestepBlock> outputBlocks = new ArrayList<>();
+    private final List<TimestepEmbedSequential> inputBlocks = new ArrayList<>();
+    private final TimestepEmbedSequential middleBlock;
+    private final List<TimestepEmbedSequential> outputBlocks = new ArrayList<>();
     private final GroupNorm32 outNorm;
     private final Conv2d outConv;
     private final TextEncoder text;
@@ -88,7 +88,7 @@ public class Text2ImUNet {
 
         int ch = mult[0] * mc;
         int inputCh = ch;
-        TimestepBlock first = new TimestepBlock("input_blocks.0");
+        TimestepEmbedSequential first = new TimestepEmbedSequential("input_blocks.0");
         first.add(Conv2d.conv3x3(first.nextKey(), c.unetInChannels(), ch, false));
         inputBlocks.add(first);
         Deque<Integer> inputBlockChans = new ArrayDeque<>();
@@ -96,7 +96,7 @@ public class Text2ImUNet {
         int ds = 1;
         for (int level = 0; level < mult.length; level++) {
             for (int r = 0; r < c.numResBlocks(); r++) {
-                TimestepBlock b = new TimestepBlock("input_blocks." + inputBlocks.size());
+                TimestepEmbedSequential b = new TimestepEmbedSequential("input_blocks." + inputBlocks.size());
                 b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, mult[level] * mc, false, ss, false, false));
                 ch = mult[level] * mc;
                 if (contains(attentionDs, ds)) {
@@ -106,7 +106,7 @@ public class Text2ImUNet {
                 inputBlockChans.push(ch);
             }
             if (level != mult.length - 1) {
-                TimestepBlock b = new TimestepBlock("input_blocks." + inputBlocks.size());
+                TimestepEmbedSequential b = new TimestepEmbedSequential("input_blocks." + inputBlocks.size());
                 if (c.resblockUpdown()) {
                     b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, ch, false, ss, false, true));
                 } else {
@@ -117,7 +117,7 @@ public class Text2ImUNet {
                 ds *= 2;
             }
         }
-        middleBlock = new TimestepBlock("middle_block");
+        middleBlock = new TimestepEmbedSequential("middle_block");
         middleBlock.add(new ResBlock(middleBlock.nextKey(), ch, timeEmbedDim, dropout, null, false, ss, false, false));
         middleBlock.add(new AttentionBlock(middleBlock.nextKey(), ch, c.numHeads(), c.numHeadChannels(), encoderChannels));
         middleBlock.add(new ResBlock(middleBlock.nextKey(), ch, timeEmbedDim, dropout, null, false, ss, false, false));
@@ -125,7 +125,7 @@ public class Text2ImUNet {
         for (int level = mult.length - 1; level >= 0; level--) {
             for (int i = 0; i <= c.numResBlocks(); i++) {
                 int ich = inputBlockChans.pop();
-                TimestepBlock b = new TimestepBlock("output_blocks." + outputBlocks.size());
+                TimestepEmbedSequential b = new TimestepEmbedSequential("output_blocks." + outputBlocks.size());
                 b.add(new ResBlock(b.nextKey(), ch + ich, timeEmbedDim, dropout, mc * mult[level], false, ss, false, false));
                 ch = mc * mult[level];
                 if (contains(attentionDs, ds)) {
@@ -153,11 +153,11 @@ public class Text2ImUNet {
         }
         timeEmbed0.collectParams(list);
         timeEmbed2.collectParams(list);
-        for (TimestepBlock b : inputBlocks) {
+        for (TimestepEmbedSequential b : inputBlocks) {
             b.collectParams(list);
         }
         middleBlock.collectParams(list);
-        for (TimestepBlock b : outputBlocks) {
+        for (TimestepEmbedSequential b : outputBlocks) {
             b.collectParams(list);
         }
         outNorm.collectParams(list);
