@@ -23,7 +23,8 @@ import io.github.glidejava.core.testing.RefFixture;
 
 /**
  * Every file in the fixture set's {@code layers/} directory, dispatched on its reference, on the eager and on the
- * SameDiff back-end, against PyTorch's outputs within the README's tolerances.
+ * SameDiff back-end, against PyTorch's outputs within each output's tolerance ({@link LayerCase}: 1e-5 absolute
+ * and relative unless a layer's float32 arithmetic needs more, said where it is set).
  */
 class LayerParityTest {
     @BeforeAll
