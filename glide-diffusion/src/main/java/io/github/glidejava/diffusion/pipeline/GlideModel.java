@@ -34,7 +34,7 @@ public final class GlideModel {
     private GlideModel(Text2ImUNet unet, String name) {
         this.unet = unet;
         GlideModelConfig c = unet.config();
-        this.kind = GlideModelKind.of(c.superRes(), c.inpaint());
+        this.kind = c.kind();
         this.name = name;
         this.diffusion = GaussianDiffusion.builder().schedule(c.noiseSchedule()).steps(c.diffusionSteps()).build();
     }
@@ -117,7 +117,7 @@ public final class GlideModel {
     /** Compares what the shapes show with the configuration, naming every difference. */
     static void checkArchitecture(Path file, CheckpointLayout layout, GlideModelConfig c, String origin) {
         List<String> diffs = new ArrayList<>();
-        GlideModelKind configKind = GlideModelKind.of(c.superRes(), c.inpaint());
+        GlideModelKind configKind = c.kind();
         if (configKind != layout.kind()) {
             diffs.add("it is " + layout.kind().withArticle() + " model (" + layout.kind().modelClass()
                     + ", first convolution takes " + layout.inChannels() + " channels) but the configuration describes "
