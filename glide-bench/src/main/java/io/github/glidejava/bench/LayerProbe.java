@@ -14,8 +14,8 @@ import io.github.glidejava.nn.ops.SameDiffOps;
 import io.github.glidejava.nn.params.ParameterStore;
 
 /**
- * The eager back-end with and without the sgemm kernels on each {@link BaseLayerShape}, interleaved call by call (JMH runs
- * one benchmark after another, so on a shared machine a load change between them shows up as a difference).
+ * The eager back-end with and without the sgemm kernels on each {@link BaseLayerShape}, interleaved call by call
+ * (JMH runs one benchmark after another, so on a shared machine a load change between them shows up as a difference).
  *
  * With {@code --samediff} the SameDiff forward and forward+backward (training graph, see {@link LayerBenchmark})
  * join the rotation.

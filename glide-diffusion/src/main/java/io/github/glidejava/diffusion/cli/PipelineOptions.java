@@ -92,7 +92,8 @@ final class PipelineOptions {
             + " deterministic) and euler_a (default 1); 1 makes DDIM as random as DDPM.")
     Double eta;
 
-    @Option(names = "--upsample-eta", paramLabel = "ETA", description = "eta of the upsampling sampler (ddim, euler_a).")
+    @Option(names = "--upsample-eta", paramLabel = "ETA",
+            description = "eta of the upsampling sampler (ddim, euler_a).")
     Double upsampleEta;
 
     @Option(names = "--solver-order", paramLabel = "1|2", description = "Order of the dpm++2m base sampler"

@@ -55,7 +55,8 @@ public record GenerationParameters(
     public GenerationParameters {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(prompt, "prompt");
-        samplerOptions = samplerOptions == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(samplerOptions));
+        samplerOptions = samplerOptions == null ? null
+                : Collections.unmodifiableMap(new LinkedHashMap<>(samplerOptions));
         upsampleSamplerOptions = upsampleSamplerOptions == null ? null
                 : Collections.unmodifiableMap(new LinkedHashMap<>(upsampleSamplerOptions));
     }

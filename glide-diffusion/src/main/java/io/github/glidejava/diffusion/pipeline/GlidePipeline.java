@@ -203,22 +203,18 @@ public final class GlidePipeline {
         for (int batch = 0; batch < numBatches; batch++) {
             int n = settings.batchRows(batch);
             long from = (long) batch * settings.rowsPerBatch();
-            Batch at = new Batch(batch, numBatches, noise);
             INDArray low = b == null ? lowRes.get(NDArrayIndex.interval(from, from + n), NDArrayIndex.all(),
                     NDArrayIndex.all(), NDArrayIndex.all()).dup()
-                    : runStage(PipelineStage.BASE, b, prompt, n, null, baseKnown, at);
+                    : runStage(PipelineStage.BASE, b, prompt, n, null, baseKnown, noise, batch, numBatches);
             lows.add(low);
             finals.add(upsampler == null ? low : runStage(PipelineStage.UPSAMPLE, upsampler, prompt, n,
-                    ImageTensors.quantize(low), upKnown, at));
+                    ImageTensors.quantize(low), upKnown, noise, batch, numBatches));
         }
         INDArray samples = finals.size() == 1 ? finals.get(0) : Nd4j.concat(0, finals.toArray(new INDArray[0]));
         return new GlideResult(samples, lows.size() == 1 ? lows.get(0) : Nd4j.concat(0, lows.toArray(new INDArray[0])),
                 GenerationParameters.of(task, prompt, seed, b, upsampler, settings, (int) samples.size(3),
                         (int) samples.size(2)));
     }
-
-    /** Which batch of how many, and the call's noise. */
-    private record Batch(int index, int count, NoiseSource noise) { }
 
     /**
      * One stage for one batch of n images. The base stage, as the notebooks: 2n rows [prompt x n | "" x n], the
@@ -229,11 +225,12 @@ public final class GlidePipeline {
      * x_0 prediction (the notebook's denoised_fn).
      */
     private INDArray runStage(PipelineStage stage, GlideModel m, String prompt, int n, INDArray lowRes,
-                              KnownRegion known, Batch at) {
+                              KnownRegion known, NoiseSource noise, int batch, int numBatches) {
         boolean guided = stage == PipelineStage.BASE;
         int rows = guided ? 2 * n : n;
         GlideModelConfig c = m.config();
-        List<TokensAndMask> texts = new ArrayList<>(Collections.nCopies(n, tokenizer.encodePadded(prompt, c.textCtx())));
+        List<TokensAndMask> texts = new ArrayList<>(Collections.nCopies(n,
+                tokenizer.encodePadded(prompt, c.textCtx())));
         if (guided) {
             texts.addAll(Collections.nCopies(n, tokenizer.encodePadded("", c.textCtx())));
         }
@@ -242,7 +239,8 @@ public final class GlidePipeline {
         SamplerOptions options = guided ? settings.samplerOptions() : settings.upsampleSamplerOptions();
         options = inpaint == null ? options : options.toBuilder().denoisedFn(inpaint.denoisedFn()).build();
         // the prompt is the same at every step: encode it once
-        TextEncoder.Output<INDArray> text = c.xfWidth() > 0 ? m.unet().encodeText(tokens.tokens(), tokens.mask()) : null;
+        TextEncoder.Output<INDArray> text = c.xfWidth() > 0 ? m.unet().encodeText(tokens.tokens(), tokens.mask())
+                : null;
         DiffusionModel model = (x, t) -> {
             UNetInputs<INDArray> in = UNetInputs.of(x, t, tokens.tokens(), tokens.mask());
             in = lowRes == null ? in : in.withLowRes(lowRes);
@@ -250,16 +248,16 @@ public final class GlidePipeline {
             return text == null ? m.unet().forward(in) : m.unet().forward(in, text);
         };
         int s = m.imageSize();
-        INDArray xT = guided ? at.noise().next(rows, 3, s, s)
-                : at.noise().next(rows, 3, s, s).mul(settings.upsampleTemperature());
+        INDArray xT = noise.next(rows, 3, s, s);
+        xT = guided ? xT : xT.mul(settings.upsampleTemperature());
         SamplerType type = guided ? settings.sampler() : settings.upsampleSampler(m.kind());
         GaussianDiffusion d = m.respaced(guided ? settings.steps() : settings.upsampleSteps(), guided ? "steps"
                 : "upsampleSteps");
         INDArray out = SamplingLoop.sample(type.create(d, options),
-                guided ? ClassifierFreeGuidance.wrap(model, settings.guidanceScale()) : model, xT, at.noise(), info -> {
-                    settings.progress().onStep(stage, info.stepIndex() + 1, info.numSteps(), at.index(), at.count());
+                guided ? ClassifierFreeGuidance.wrap(model, settings.guidanceScale()) : model, xT, noise, info -> {
+                    settings.progress().onStep(stage, info.stepIndex() + 1, info.numSteps(), batch, numBatches);
                     PipelineStepCallback callback = settings.stepCallback();
-                    return callback == null || callback.onStep(stage, at.index(), info);
+                    return callback == null || callback.onStep(stage, batch, info);
                 }, null);
         return guided ? out.get(NDArrayIndex.interval(0, n), NDArrayIndex.all(), NDArrayIndex.all(),
                 NDArrayIndex.all()).dup() : out;

@@ -76,7 +76,8 @@ class GlidePipelineTest {
         GenerationParameters read = GenerationParameters.fromPngText(text);
         assertEquals(r.parameters(), read);
         assertEquals(new GenerationParameters("text-to-image", PROMPT, 7, base.name(), "ddpm", "2",
-                PipelineSettings.DEFAULT_GUIDANCE_SCALE, up.name(), "ddim", "2", PipelineSettings.DEFAULT_UPSAMPLE_TEMPERATURE,
+                PipelineSettings.DEFAULT_GUIDANCE_SCALE, up.name(), "ddim", "2",
+                PipelineSettings.DEFAULT_UPSAMPLE_TEMPERATURE,
                 1, 1, up.imageSize(), up.imageSize(), Map.of(), Map.of()), read);
         assertTrue(text.get(GenerationParameters.PNG_KEY).contains("\"imageIndex\":0"));
 
