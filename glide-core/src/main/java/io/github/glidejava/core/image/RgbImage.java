@@ -8,6 +8,7 @@ import java.util.Iterator;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * An 8-bit RGB picture held compactly for training data: planar bytes {@code data[(c * height + y) * width + x]},
@@ -38,7 +39,8 @@ public record RgbImage(int height, int width, byte[] data) {
         if (bytes.length == 0) {
             throw new IOException("image " + name + " is an empty file");
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        // in memory: ImageIO's default stream for an InputStream would spool it through a temporary file
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) {
                 throw new IOException("cannot read image " + name
