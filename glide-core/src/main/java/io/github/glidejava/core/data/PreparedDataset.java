@@ -29,12 +29,27 @@ final class PreparedDataset implements CaptionedImageDataset {
     private final DatasetOptions options;
     private final List<DatasetItem> items;
     private final RgbImage[] pictures;
+    private final List<String> skipped;
+    private final int cacheHits;
 
-    private PreparedDataset(String source, DatasetOptions options, List<DatasetItem> items, RgbImage[] pictures) {
+    private PreparedDataset(String source, DatasetOptions options, List<DatasetItem> items, RgbImage[] pictures,
+            List<String> skipped, int cacheHits) {
         this.source = source;
         this.options = options;
         this.items = items;
         this.pictures = pictures;
+        this.skipped = skipped;
+        this.cacheHits = cacheHits;
+    }
+
+    /** The skipped items, each "item: problem". */
+    List<String> skipped() {
+        return skipped;
+    }
+
+    /** How many pictures came from the disk cache instead of being decoded. */
+    int cacheHits() {
+        return cacheHits;
     }
 
     /** Decodes and prepares every listed item; bad ones are skipped (or, strict, the first is an error). */
@@ -89,7 +104,8 @@ final class PreparedDataset implements CaptionedImageDataset {
         skipped.report(LOG, items.size());
         LOG.info("{}: {} examples at {}x{} prepared in {} ms ({} from the cache)", source, items.size(), options.imageSize(),
                 options.imageSize(), (System.nanoTime() - start) / 1_000_000, fromCache.get());
-        return new PreparedDataset(source, options, List.copyOf(items), pictures.toArray(new RgbImage[0]));
+        return new PreparedDataset(source, options, List.copyOf(items), pictures.toArray(new RgbImage[0]), skipped.items(),
+                fromCache.get());
     }
 
     private static RgbImage prepareOne(DatasetItem item, DatasetOptions options, PictureCache cache, AtomicInteger fromCache)

@@ -1,5 +1,5 @@
 """Generates the Pillow references for training-image preparation (RgbImageTest, DatasetLoaderTest): a few small
-pictures (PNG RGB, PNG RGBA, PNG grey+alpha, GIF with a transparent palette entry) and, in cases.json, what Pillow
+pictures (PNG RGB, PNG RGBA, PNG grey+alpha, GIF with a transparent palette entry, lossless WebP with alpha) and, in cases.json, what Pillow
 makes of them: alpha composited on an opaque background, then resized (BICUBIC) so the shorter side is `size`.
 Run once from this folder with Debian's Pillow: /usr/bin/python3 make_pil_cases.py"""
 import json
@@ -52,11 +52,14 @@ files = {
     "rgba_21x30.png": picture("RGBA", 21, 30, 5),
     "la_13x9.png": picture("LA", 13, 9, 3),
     "palette_16x12.gif": gif(16, 12),
+    "rgba_lossless_18x11.webp": picture("RGBA", 18, 11, 7),
 }
 cases = []
 for name, img in files.items():
     if name.endswith(".gif"):
         img.save(name, transparency=15)
+    elif name.endswith(".webp"):
+        img.save(name, lossless=True, exact=True)
     else:
         img.save(name)
     for size in (8, 16, 40):
