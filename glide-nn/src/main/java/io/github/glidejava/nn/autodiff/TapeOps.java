@@ -70,6 +70,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Bytes closed since the JVM last collected (see {@link #memoryBudget}). */
     private static final ThreadLocal<long[]> PENDING = ThreadLocal.withInitial(() -> new long[1]);
     private long memoryBudget = 1L << 30;
+    private Map<String, Long> profile;
     private Predicate<String> recompute = name -> false;
     private boolean recomputing;
     private List<Tensor> tape = new ArrayList<>();
@@ -137,6 +138,15 @@ public final class TapeOps implements TensorOps<Tensor> {
         return this;
     }
 
+    /**
+     * Collects the time spent in each operation's backward (nanoseconds by operation name) into {@code into}, or
+     * stops with null.
+     */
+    public TapeOps profileBackward(Map<String, Long> into) {
+        this.profile = into;
+        return this;
+    }
+
     /** Number of recorded operation results not yet freed (0 after backward or {@link #clear()}). */
     public int tapeSize() {
         return tape.size();
@@ -189,7 +199,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     public Tensor constant(INDArray value) {
         if (value.dataType().isFPType() && value.dataType() != precision) {
             INDArray cast = value.castTo(precision);
-            return record(cast, cast, null);
+            return record("constant", cast, cast, null);
         }
         return new Tensor(Tensor.Kind.CONSTANT, value, null, false, null, null);
     }
@@ -205,7 +215,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         if (from == precision) {
             return x;
         }
-        return fresh(x.value().castTo(precision), (g, out) -> pass(x, cast(g, from)), x);
+        return fresh("toFloat", x.value().castTo(precision), (g, out) -> pass(x, cast(g, from)), x);
     }
 
     /**
@@ -240,7 +250,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             kept = out.value().dup();
         }
         freeAll(inner);
-        return record(kept, kept, (g, value) -> {
+        return record("block", kept, kept, (g, value) -> {
             long savedDropout = dropoutCalls;
             dropoutCalls = firstDropout;
             List<Tensor> saved = tape;
@@ -322,7 +332,11 @@ public final class TapeOps implements TensorOps<Tensor> {
                 n.grad = null;
                 if (g != null) {
                     if (n.backward != null) {
+                        long t0 = profile == null ? 0 : System.nanoTime();
                         n.backward.apply(g, n.value);
+                        if (profile != null) {
+                            profile.merge(n.op, System.nanoTime() - t0, Long::sum);
+                        }
                     } else {
                         free(g);
                     }
@@ -392,19 +406,20 @@ public final class TapeOps implements TensorOps<Tensor> {
      * Records an operation's result. {@code owner} is the array whose buffer the result owns (null for a view of
      * another value); the backward function is kept only when an input requires a gradient.
      */
-    private Tensor record(INDArray value, INDArray owner, Tensor.Backward backward, Tensor... inputs) {
+    private Tensor record(String op, INDArray value, INDArray owner, Tensor.Backward backward, Tensor... inputs) {
         boolean rg = false;
         for (Tensor t : inputs) {
             rg |= t != null && t.requiresGrad;
         }
         Tensor t = new Tensor(Tensor.Kind.OP, value, owner, rg, null, rg ? backward : null);
+        t.op = op;
         tape.add(t);
         return t;
     }
 
     /** A fresh result: it owns its value. */
-    private Tensor fresh(INDArray value, Tensor.Backward backward, Tensor... inputs) {
-        return record(value, value, backward, inputs);
+    private Tensor fresh(String op, INDArray value, Tensor.Backward backward, Tensor... inputs) {
+        return record(op, value, value, backward, inputs);
     }
 
     private static void release(Tensor n) {
@@ -504,7 +519,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
         INDArray y = eager.conv2d(x.value(), weight.value(), bias == null ? null : bias.value(), stride, padding);
-        return fresh(y, (g, out) -> {
+        return fresh("conv2d", y, (g, out) -> {
             INDArray xv = x.value(), wv = weight.value();
             INDArray gx = Nd4j.createUninitialized(xv.dataType(), xv.shape());
             INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
@@ -530,7 +545,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB) {
         INDArray y = eager.matmul(a.value(), b.value(), transposeA, transposeB);
-        return fresh(y, (g, out) -> {
+        return fresh("matmul", y, (g, out) -> {
             INDArray av = a.value(), bv = b.value();
             // C = op(A) op(B): dA and dB are products of dC with the other operand, in the transposes that keep
             // every operand in place (no copies)
@@ -571,7 +586,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         long[] os = s.clone();
         os[os.length - 1] = outF;
         INDArray y = reshapeOwned(y2, os);
-        return fresh(y, (g, out) -> {
+        return fresh("linear", y, (g, out) -> {
             INDArray g2 = reshapeOwned(g, rows, outF);
             if (x.requiresGrad) {
                 pass(x, reshapeOwned(eager.matmul(g2, weight.value(), false, false), s));
@@ -594,7 +609,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        return fresh(eager.add(a.value(), b.value()), (g, out) -> {
+        return fresh("add", eager.add(a.value(), b.value()), (g, out) -> {
             if (b.requiresGrad) {
                 pass(b, a.requiresGrad ? g.dup() : g);
             }
@@ -608,7 +623,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor sub(Tensor a, Tensor b) {
-        return fresh(eager.sub(a.value(), b.value()), (g, out) -> {
+        return fresh("sub", eager.sub(a.value(), b.value()), (g, out) -> {
             if (b.requiresGrad) {
                 pass(b, g.neg());
             }
@@ -618,7 +633,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
-        return fresh(eager.mul(a.value(), b.value()), (g, out) -> {
+        return fresh("mul", eager.mul(a.value(), b.value()), (g, out) -> {
             if (b.requiresGrad) {
                 pass(b, eager.mul(g, a.value()));
             }
@@ -631,7 +646,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor div(Tensor a, Tensor b) {
-        return fresh(eager.div(a.value(), b.value()), (g, out) -> {
+        return fresh("div", eager.div(a.value(), b.value()), (g, out) -> {
             // d(a/b)/db = -(a/b) / b
             if (b.requiresGrad) {
                 INDArray t = eager.mul(g, out);
@@ -648,44 +663,44 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor add(Tensor a, double s) {
-        return fresh(eager.add(a.value(), s), (g, out) -> pass(a, g), a);
+        return fresh("add", eager.add(a.value(), s), (g, out) -> pass(a, g), a);
     }
 
     @Override
     public Tensor mul(Tensor a, double s) {
-        return fresh(eager.mul(a.value(), s), (g, out) -> pass(a, g.muli(s)), a);
+        return fresh("mul", eager.mul(a.value(), s), (g, out) -> pass(a, g.muli(s)), a);
     }
 
     @Override
     public Tensor exp(Tensor x) {
-        return fresh(eager.exp(x.value()), (g, out) -> pass(x, g.muli(out)), x);
+        return fresh("exp", eager.exp(x.value()), (g, out) -> pass(x, g.muli(out)), x);
     }
 
     @Override
     public Tensor log(Tensor x) {
-        return fresh(eager.log(x.value()), (g, out) -> pass(x, g.divi(x.value())), x);
+        return fresh("log", eager.log(x.value()), (g, out) -> pass(x, g.divi(x.value())), x);
     }
 
     @Override
     public Tensor sqrt(Tensor x) {
-        return fresh(eager.sqrt(x.value()), (g, out) -> pass(x, g.muli(0.5).divi(out)), x);
+        return fresh("sqrt", eager.sqrt(x.value()), (g, out) -> pass(x, g.muli(0.5).divi(out)), x);
     }
 
     /** d x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2. */
     @Override
     public Tensor rsqrt(Tensor x) {
-        return fresh(eager.rsqrt(x.value()), (g, out) -> pass(x, g.muli(out).muli(out).muli(out).muli(-0.5)), x);
+        return fresh("rsqrt", eager.rsqrt(x.value()), (g, out) -> pass(x, g.muli(out).muli(out).muli(out).muli(-0.5)), x);
     }
 
     @Override
     public Tensor square(Tensor x) {
-        return fresh(eager.square(x.value()), (g, out) -> pass(x, g.muli(x.value()).muli(2.0)), x);
+        return fresh("square", eager.square(x.value()), (g, out) -> pass(x, g.muli(x.value()).muli(2.0)), x);
     }
 
     /** d erf(x) = 2 / sqrt(pi) exp(-x^2). */
     @Override
     public Tensor erf(Tensor x) {
-        return fresh(eager.erf(x.value()), (g, out) -> {
+        return fresh("erf", eager.erf(x.value()), (g, out) -> {
             INDArray d = x.value().mul(x.value()).negi();
             Transforms.exp(d, false).muli(2.0 / Math.sqrt(Math.PI));
             g.muli(d);
@@ -696,7 +711,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor tanh(Tensor x) {
-        return fresh(eager.tanh(x.value()), (g, out) -> {
+        return fresh("tanh", eager.tanh(x.value()), (g, out) -> {
             INDArray d = out.mul(out).rsubi(1.0);
             g.muli(d);
             free(d);
@@ -706,7 +721,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor sigmoid(Tensor x) {
-        return fresh(eager.sigmoid(x.value()), (g, out) -> {
+        return fresh("sigmoid", eager.sigmoid(x.value()), (g, out) -> {
             INDArray d = out.rsub(1.0).muli(out);
             g.muli(d);
             free(d);
@@ -716,7 +731,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor cos(Tensor x) {
-        return fresh(eager.cos(x.value()), (g, out) -> {
+        return fresh("cos", eager.cos(x.value()), (g, out) -> {
             INDArray d = Transforms.sin(x.value(), true).negi();
             g.muli(d);
             free(d);
@@ -726,7 +741,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor sin(Tensor x) {
-        return fresh(eager.sin(x.value()), (g, out) -> {
+        return fresh("sin", eager.sin(x.value()), (g, out) -> {
             INDArray d = Transforms.cos(x.value(), true);
             g.muli(d);
             free(d);
@@ -737,7 +752,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** The gradient passes where {@code x >= floor} (as torch's clamp_min), and is 0 below. */
     @Override
     public Tensor clampMin(Tensor x, double floor) {
-        return fresh(eager.clampMin(x.value(), floor), (g, out) -> {
+        return fresh("clampMin", eager.clampMin(x.value(), floor), (g, out) -> {
             INDArray keep = x.value().gte(floor);
             INDArray k = keep.castTo(g.dataType());
             free(keep);
@@ -760,7 +775,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** SiLU in one pass; backward {@code g * swish'(x)} with ND4J's swish derivative. */
     @Override
     public Tensor silu(Tensor x) {
-        return fresh(eager.silu(x.value()), (g, out) -> {
+        return fresh("silu", eager.silu(x.value()), (g, out) -> {
             INDArray d = Nd4j.exec(new SwishDerivative(x.value(), Nd4j.createUninitialized(g.dataType(), x.shape)));
             g.muli(d);
             free(d);
@@ -775,7 +790,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray cdf = phi(xv);
         INDArray y = cdf.mul(xv);
         free(cdf);
-        return fresh(y, (g, out) -> {
+        return fresh("gelu", y, (g, out) -> {
             INDArray v = x.value();
             INDArray d = phi(v);
             INDArray pdf = v.mul(v).muli(-0.5);
@@ -820,7 +835,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         double[] w = weight.value().toDoubleVector();
         double[] b = bias.value().toDoubleVector();
         INDArray y = affine(x.value(), st.scale(w), st.shift(w, b), silu);
-        return fresh(y, (g, out) -> {
+        return fresh("groupNorm", y, (g, out) -> {
             INDArray xv = dense(x.value());
             INDArray dy = g;
             if (silu) {
@@ -997,10 +1012,10 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray v = x.value();
         Tensor.Backward bw = (g, out) -> pass(x, reshapeOwned(g, x.shape));
         if (v.ordering() == 'c' && Shape.hasDefaultStridesForShape(v)) {
-            return record(v.reshape('c', s), null, bw, x);
+            return record("reshape", v.reshape('c', s), null, bw, x);
         }
         INDArray copy = v.dup('c');
-        return record(copy.reshape('c', s), copy, bw, x);
+        return record("reshape", copy.reshape('c', s), copy, bw, x);
     }
 
     @Override
@@ -1011,7 +1026,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             inverse[axes[i]] = i;
         }
         // a permuted array shares its buffer: closing the permuted gradient frees the gradient's memory
-        return record(x.value().permute(axes), null, (g, out) -> pass(x, g.permute(inverse)), x);
+        return record("permute", x.value().permute(axes), null, (g, out) -> pass(x, g.permute(inverse)), x);
     }
 
     @Override
@@ -1022,7 +1037,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
         INDArray y = eager.concat(axis, values);
         int ax = axis < 0 ? axis + y.rank() : axis;
-        return fresh(y, (g, out) -> {
+        return fresh("concat", y, (g, out) -> {
             long from = 0;
             for (Tensor t : xs) {
                 long to = from + t.shape[ax];
@@ -1038,7 +1053,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor slice(Tensor x, int axis, long from, long to) {
         INDArray v = eager.slice(x.value(), axis, from, to);
-        return record(v, null, (g, out) -> {
+        return record("slice", v, null, (g, out) -> {
             INDArray z = Nd4j.zeros(g.dataType(), x.shape);
             z.get(range(x.shape.length, axis, from, to)).assign(g);
             free(g);
@@ -1065,7 +1080,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         long[] keep = Shapes.reduce(x.shape, true, ax);
         long count = Shapes.length(x.shape) / Shapes.length(keep);
         INDArray y = eager.mean(x.value(), keepDims, ax);
-        return fresh(y, (g, out) -> {
+        return fresh("mean", y, (g, out) -> {
             INDArray gk = reshapeOwned(g, keep);
             if (Arrays.equals(keep, x.shape)) {
                 pass(x, gk.muli(1.0 / count));
@@ -1080,7 +1095,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward {@code y * (g - sum(g * y))} along the axis. */
     @Override
     public Tensor softmax(Tensor x, int axis) {
-        return fresh(eager.softmax(x.value(), axis), (g, out) -> {
+        return fresh("softmax", eager.softmax(x.value(), axis), (g, out) -> {
             int ax = axis < 0 ? axis + x.shape.length : axis;
             INDArray gy = g.mul(out);
             INDArray s = gy.sum(true, ax);
@@ -1094,7 +1109,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward: the sum over each 2x2 block (4 x the average pool). */
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        return fresh(eager.upsampleNearest2x(x.value()), (g, out) -> {
+        return fresh("upsampleNearest2x", eager.upsampleNearest2x(x.value()), (g, out) -> {
             INDArray d = eager.avgPool2x2(g).muli(4.0);
             free(g);
             pass(x, d);
@@ -1104,7 +1119,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward: a quarter of the gradient to each of the 2x2 inputs (a trailing odd row / column gets none). */
     @Override
     public Tensor avgPool2x2(Tensor x) {
-        return fresh(eager.avgPool2x2(x.value()), (g, out) -> {
+        return fresh("avgPool2x2", eager.avgPool2x2(x.value()), (g, out) -> {
             INDArray up = eager.upsampleNearest2x(g).muli(0.25);
             free(g);
             if (!Arrays.equals(up.shape(), x.shape)) {
@@ -1131,7 +1146,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                     + Arrays.toString(ts) + " and " + Arrays.toString(is));
         }
         INDArray y = eager.gatherRows(table.value(), indices.value());
-        return fresh(y, (g, out) -> {
+        return fresh("gatherRows", y, (g, out) -> {
             INDArray gd = dense(g);
             if (table.kind == Tensor.Kind.PARAM) {
                 INDArray acc = into.get(table.key);
@@ -1169,7 +1184,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray mask = mask(seed, 1.0 - p, x.value().dataType(), x.shape);
         INDArray y = eager.mul(x.value(), mask).muli(keepScale);
         free(mask);
-        return fresh(y, (g, out) -> {
+        return fresh("dropout", y, (g, out) -> {
             INDArray m = mask(seed, 1.0 - p, g.dataType(), x.shape);
             g.muli(m).muli(keepScale);
             free(m);
