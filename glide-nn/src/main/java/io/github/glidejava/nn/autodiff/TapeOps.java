@@ -45,10 +45,11 @@ import io.github.glidejava.nn.params.ParameterStore;
  * node hands the gradient of its result to the backward function, which passes gradients on to the node's inputs
  * (summed over broadcast axes); trainable parameters ADD theirs into the {@link Gradients} given at construction.
  *
- * <p>Memory: a node's value and its accumulated gradient are freed ({@code INDArray.close()}) as soon as its
- * backward has run; by then every later node that read it has run too. Views (reshape, permute, slice) own no
- * memory; parameters, constants and inputs are never freed. After backward the tape is empty, so nothing grows from
- * step to step. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
+ * <p>Memory: a node's value and its accumulated gradient are closed as soon as its backward has run; by then every
+ * later node that read it has run too. Views (reshape, permute, slice) own no memory; parameters, constants and
+ * inputs are never freed. After backward the tape is empty, so nothing grows from step to step. ND4J 1.0.0-M2.1
+ * returns a closed array's native memory only when the garbage collector runs its deallocator, so backward asks for
+ * a collection whenever {@link #memoryBudget} bytes of closed arrays wait, and once at its end. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
  * re-run in backward (gradient checkpointing).
  *
  * <p>An instance is used by one thread for one forward + backward at a time. Gradient checks run it in float64 with
