@@ -35,6 +35,7 @@ import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.Shapes;
 import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.ops.kernels.Dnnl;
+import io.github.glidejava.nn.ops.kernels.Gemm;
 import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
 import io.github.glidejava.nn.params.ParameterStore;
 
@@ -520,7 +521,13 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
         INDArray y = eager.conv2d(x.value(), weight.value(), bias == null ? null : bias.value(), stride, padding);
+        boolean oneByOne = oneDnn && weight.shape[0] == 1 && weight.shape[1] == 1 && stride == 1 && padding == 0
+                && y.dataType() == DataType.FLOAT;
         return fresh("conv2d", y, (g, out) -> {
+            if (oneByOne) {
+                conv1x1Backward(x, weight, bias, g);
+                return;
+            }
             INDArray xv = x.value(), wv = weight.value();
             INDArray gx = Nd4j.createUninitialized(xv.dataType(), xv.shape());
             INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
@@ -541,6 +548,42 @@ public final class TapeOps implements TensorOps<Tensor> {
                 pass(bias, gb);
             }
         }, x, weight, bias);
+    }
+
+    /**
+     * A 1x1 convolution's backward as sgemm calls per sample on {@code [C, H*W]} matrices:
+     * {@code dx[n] = W . g[n]} and {@code dW = sum_n x[n] . g[n]^T} (accumulated by the sgemm), {@code db = sum g}.
+     */
+    private void conv1x1Backward(Tensor x, Tensor weight, Tensor bias, INDArray g) {
+        INDArray gd = dense(g);
+        long n = x.shape[0], cin = x.shape[1], cout = weight.shape[3], hw = x.shape[2] * x.shape[3];
+        if (x.requiresGrad) {
+            INDArray w = dense(weight.value());
+            INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape);
+            for (long i = 0; i < n; i++) {
+                Gemm.sgemm(false, false, cin, hw, cout, 1f, w, 0, cout, gd, i * cout * hw, hw, 0f, dx, i * cin * hw, hw);
+            }
+            pass(x, dx);
+        }
+        if (weight.requiresGrad) {
+            INDArray xd = dense(x.value());
+            INDArray dw = Nd4j.createUninitialized(DataType.FLOAT, weight.shape);
+            for (long i = 0; i < n; i++) {
+                Gemm.sgemm(false, true, cin, cout, hw, 1f, xd, i * cin * hw, hw, gd, i * cout * hw, hw, i == 0 ? 0f : 1f,
+                        dw, 0, cout);
+            }
+            if (xd != x.value()) {
+                free(xd);
+            }
+            pass(weight, dw);
+        }
+        if (bias != null && bias.requiresGrad) {
+            pass(bias, gd.sum(0, 2, 3));
+        }
+        if (gd != g) {
+            free(gd);
+        }
+        free(g);
     }
 
     @Override
