@@ -30,7 +30,7 @@ import io.github.glidejava.nn.unet.UNetInputs;
  *
  * <pre>
  * java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.TrainStepWorker train --config small32 \
- *      [--batch 16] [--recompute none|all] [--lr 1e-4]
+ *      [--batch 16] [--recompute none|all] [--lr 1e-4] [--memory-budget-mb 1024]
  * </pre>
  *
  * {@code small32} is torch_worker's config: 32x32, 64 channels, mult 1,2,2, 2 res blocks, attention at 16 and 8,
@@ -42,6 +42,7 @@ public final class TrainStepWorker {
     private final int batch;
     private final boolean recompute;
     private final double lr;
+    private final long memoryBudget;
     private final INDArray x;
     private final INDArray t;
     private final INDArray tokens;
@@ -49,7 +50,8 @@ public final class TrainStepWorker {
     private final double[] alphasCumprod;
     private int step;
 
-    TrainStepWorker(GlideModelConfig config, int batch, boolean recompute, double lr) {
+    TrainStepWorker(GlideModelConfig config, int batch, boolean recompute, double lr, long memoryBudget) {
+        this.memoryBudget = memoryBudget;
         this.model = Text2ImUNet.create(config).initParameters(0);
         this.grads = Gradients.zerosLike(model.parameters(), k -> true);
         this.batch = batch;
@@ -108,7 +110,7 @@ public final class TrainStepWorker {
         }
         java.util.Map<String, Long> profile = new java.util.HashMap<>();
         TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(step)
-                .profileBackward(profile);
+                .profileBackward(profile).memoryBudget(memoryBudget);
         if (recompute) {
             ops.recompute(name -> true);
         }
@@ -117,6 +119,7 @@ public final class TrainStepWorker {
         Tensor diff = ops.sub(ops.slice(out, 1, 0, 3), ops.input(noise, false));
         Tensor loss = ops.mean(ops.square(diff), false);
         double l = loss.value().getDouble(0);
+        long activations = ops.tapeBytes();
         long t1 = System.nanoTime();
         ops.backward(loss);
         long t2 = System.nanoTime();
@@ -125,7 +128,8 @@ public final class TrainStepWorker {
         }
         grads.zero();
         long t3 = System.nanoTime();
-        StringBuilder p = new StringBuilder("backward by op (s):");
+        StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB; backward by op (s):",
+                activations / 1e6));
         profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(12)
                 .forEach(e -> p.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(), e.getValue() / 1e9)));
         System.err.println(p);
@@ -147,7 +151,7 @@ public final class TrainStepWorker {
     public static void main(String[] args) throws IOException {
         if (args.length == 0 || !args[0].equals("train")) {
             System.err.println("usage: TrainStepWorker train [--config small32] [--batch 16] [--recompute none|all]"
-                    + " [--lr 1e-4]");
+                    + " [--lr 1e-4] [--memory-budget-mb 1024]");
             System.exit(2);
         }
         GlideBackend.init();
@@ -155,6 +159,7 @@ public final class TrainStepWorker {
         int batch = 16;
         boolean recompute = false;
         double lr = 1e-4;
+        long budgetMb = 1024;
         for (int i = 1; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -162,8 +167,9 @@ public final class TrainStepWorker {
                 case "--batch" -> batch = Integer.parseInt(v);
                 case "--recompute" -> recompute = "all".equals(v);
                 case "--lr" -> lr = Double.parseDouble(v);
+                case "--memory-budget-mb" -> budgetMb = Long.parseLong(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (expected --config, --batch, --recompute, --lr)");
+                        + " (expected --config, --batch, --recompute, --lr, --memory-budget-mb)");
             }
             i++;
         }
@@ -173,7 +179,10 @@ public final class TrainStepWorker {
         if (batch <= 0) {
             throw new IllegalArgumentException("--batch must be positive, got " + batch);
         }
-        TrainStepWorker w = new TrainStepWorker(small32(), batch, recompute, lr);
+        if (budgetMb <= 0) {
+            throw new IllegalArgumentException("--memory-budget-mb must be positive, got " + budgetMb);
+        }
+        TrainStepWorker w = new TrainStepWorker(small32(), batch, recompute, lr, budgetMb << 20);
         try {
             Files.writeString(Path.of("/proc/self/clear_refs"), "5");
         } catch (IOException | UnsupportedOperationException e) {
