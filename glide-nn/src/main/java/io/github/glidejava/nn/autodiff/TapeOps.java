@@ -299,6 +299,10 @@ public final class TapeOps implements TensorOps<Tensor> {
             throw new IllegalArgumentException("seed must have the output's shape " + Arrays.toString(out.shape)
                     + ", got " + Arrays.toString(seed.shape()));
         }
+        if (out.kind == Tensor.Kind.OP && !tape.contains(out)) {
+            throw new IllegalStateException("this " + Arrays.toString(out.shape) + " result is not on this tape:"
+                    + " backward already ran through it, or another TapeOps made it");
+        }
         List<Tensor> nodes = tape;
         tape = new ArrayList<>();
         if (!out.requiresGrad) {

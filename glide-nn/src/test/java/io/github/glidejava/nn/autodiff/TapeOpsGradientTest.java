@@ -231,5 +231,6 @@ class TapeOpsGradientTest {
         assertEquals((Math.E + Math.exp(2)) / 2, loss.value().getDouble(0), 1e-12, "the scalar passed to backward is kept");
         assertEquals(Math.exp(2) / 2, x.grad().getDouble(1), 1e-12);
         assertThrows(IllegalArgumentException.class, () -> ops.backward(ops.input(Nd4j.ones(2), true)));
+        assertThrows(IllegalStateException.class, () -> ops.backward(loss), "a second backward through the same tape");
     }
 }
