@@ -30,7 +30,7 @@ import io.github.glidejava.nn.unet.UNetInputs;
 /**
  * On tiny models of all four U-Net classes (and options the presets do not use), the tape back-end's parameter
  * gradients of {@code sum(out * R)} equal SameDiff's ({@link UNetGraph}, an independent autodiff of the same
- * definition), in float32.
+ * definition), in float32; recomputing every block in backward (checkpointing) gives the same gradients.
  */
 class TapeVsSameDiffUNetTest {
     /**
@@ -164,6 +164,16 @@ class TapeVsSameDiffUNetTest {
                 }
                 assertTrue(diff <= TOL * scale + floor, name + ": gradient of " + k + " differs by " + diff
                                 + " (max |g| " + scale + ", of all parameters " + global + ")");
+            }
+            // every block recomputed in backward (checkpointing) gives the same gradients
+            Gradients again = Gradients.zerosLike(model.parameters(), k -> true);
+            TapeOps rops = new TapeOps(model.parameters(), again).recompute(block -> true);
+            rops.backward(model.forward(rops, onTape(rops, in)), r);
+            for (String k : keys) {
+                double diff = again.get(k).sub(grads.get(k)).amaxNumber().doubleValue();
+                double scale = grads.get(k).amaxNumber().doubleValue();
+                assertTrue(diff <= 1e-5 * scale + 1e-7 * global, name + ": recomputed gradient of " + k + " differs by "
+                        + diff);
             }
             System.out.printf("%s: %d parameter gradients agree (max |g| %.3g); closest to the bound (%.2f of it): %s%n",
                     name, keys.size(), global, worstRatio, worst);
