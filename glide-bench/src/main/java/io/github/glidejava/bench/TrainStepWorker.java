@@ -24,7 +24,8 @@ import io.github.glidejava.nn.unet.UNetInputs;
 /**
  * The Java side of {@code ../shared/peer/torch_worker.py train}: one training step of a GLIDE U-Net on the tape
  * back-end ({@link TapeOps}) per {@code run}: fresh noise, q_sample, forward in training mode (dropout on), the
- * epsilon MSE on the first 3 output channels, backward, then a plain SGD update (no AdamW). Speaks the peer protocol:
+ * epsilon MSE on the first 3 output channels, backward, then an AdamW step (torch's defaults, as the peer's
+ * {@code torch.optim.AdamW(lr=1e-4)}). Speaks the peer protocol:
  * {@code READY} once the model is built, {@code run} -> {@code T <seconds> fwd <s> bwd <s> loss <l>}, {@code rss}
  * -> {@code RSS VmHWM=<n>kB VmRSS=<n>kB}, {@code quit}.
  *
@@ -41,7 +42,7 @@ public final class TrainStepWorker {
     private final Gradients grads;
     private final int batch;
     private final boolean recompute;
-    private final double lr;
+    private final io.github.glidejava.nn.train.AdamW adam;
     private final long memoryBudget;
     private final INDArray x;
     private final INDArray t;
@@ -56,7 +57,10 @@ public final class TrainStepWorker {
         this.grads = Gradients.zerosLike(model.parameters(), k -> true);
         this.batch = batch;
         this.recompute = recompute;
-        this.lr = lr;
+        // torch.optim.AdamW's defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.01
+        this.adam = new io.github.glidejava.nn.train.AdamW(model.parameters(),
+                io.github.glidejava.nn.train.AdamWOptions.builder().lr(lr).betas(0.9, 0.999).eps(1e-8)
+                        .weightDecay(0.01).build());
         int size = config.imageSize();
         Nd4j.getRandom().setSeed(0);
         Random rnd = new Random(0);
@@ -98,7 +102,7 @@ public final class TrainStepWorker {
         return c * c;
     }
 
-    /** One step; returns {seconds, forward seconds, backward seconds, loss}. */
+    /** One step; returns {seconds, forward seconds, backward seconds, optimiser seconds, loss}. */
     double[] run() {
         long t0 = System.nanoTime();
         step++;
@@ -123,9 +127,7 @@ public final class TrainStepWorker {
         long t1 = System.nanoTime();
         ops.backward(loss);
         long t2 = System.nanoTime();
-        for (String k : grads.keys()) {
-            model.parameters().get(k).subi(grads.get(k).mul(lr));
-        }
+        adam.step(grads.asMap());
         grads.zero();
         long t3 = System.nanoTime();
         StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB; backward by op (s):",
@@ -133,7 +135,7 @@ public final class TrainStepWorker {
         profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(12)
                 .forEach(e -> p.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(), e.getValue() / 1e9)));
         System.err.println(p);
-        return new double[] {(t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, l};
+        return new double[] {(t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, l};
     }
 
     static String rss() throws IOException {
@@ -196,7 +198,8 @@ public final class TrainStepWorker {
             switch (line.trim()) {
                 case "run" -> {
                     double[] r = w.run();
-                    System.out.printf(Locale.ROOT, "T %.4f fwd %.4f bwd %.4f loss %.5f%n", r[0], r[1], r[2], r[3]);
+                    System.out.printf(Locale.ROOT, "T %.4f fwd %.4f bwd %.4f opt %.4f loss %.5f%n", r[0], r[1], r[2],
+                            r[3], r[4]);
                 }
                 case "rss" -> System.out.println(rss());
                 case "quit" -> {
