@@ -1,0 +1,31 @@
+package io.github.glidejava.diffusion.training;
+
+import java.util.SplittableRandom;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Draws the training timesteps of a batch with their importance weights, as improved-diffusion's schedule samplers:
+ * uniform (every weight 1), or loss-aware (after a warm-up, t drawn in proportion to the root mean square of its
+ * recent losses, weights 1 / (T p(t)) so the loss stays unbiased).
+ */
+interface TimestepDraw {
+
+    /** Timesteps in [0, T) and their weights. */
+    record Draw(int[] timesteps, double[] weights) {
+    }
+
+    Draw sample(int batch, SplittableRandom rng);
+
+    /** Records the per-row losses of a finished step (loss-aware sampling learns from them). */
+    void update(int[] timesteps, double[] losses);
+
+    /** What a checkpoint must hold to continue exactly. */
+    JsonNode state();
+
+    void restore(JsonNode state);
+
+    static TimestepDraw create(TrainingRecipe.TimestepSampling kind, int numTimesteps) {
+        throw new UnsupportedOperationException("wired to the schedule samplers at merge");
+    }
+}
