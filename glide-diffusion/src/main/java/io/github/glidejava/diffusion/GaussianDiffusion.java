@@ -215,6 +215,11 @@ public final class GaussianDiffusion {
         return logBetas.clone();
     }
 
+    /** log of FIXED_LARGE's variance: beta, with the posterior variance at t = 1 in place of t = 0. */
+    public double[] fixedLargeLogVariance() {
+        return fixedLargeLogVariance.clone();
+    }
+
     /** alphas_cumprod at respaced index t (float64). */
     public double alphaCumprod(int t) {
         return alphasCumprod[checkT(t)];

@@ -153,6 +153,35 @@ final class Pixels {
         return out;
     }
 
+    /**
+     * Composites {@code rgb} with per-pixel {@code alpha} over an opaque background colour {@code 0xRRGGBB}, in
+     * place, with the integer arithmetic of Pillow's {@code Image.alpha_composite} (7 extra bits of precision,
+     * rounded divisions by 255), so that the result equals
+     * {@code alpha_composite(Image.new("RGBA", size, bg), img).convert("RGB")}.
+     */
+    static void compositeOver(Pixels rgb, Pixels alpha, int backgroundRgb) {
+        final int precisionBits = 7;
+        int plane = rgb.width * rgb.height;
+        int[] bg = {(backgroundRgb >> 16) & 0xFF, (backgroundRgb >> 8) & 0xFF, backgroundRgb & 0xFF};
+        for (int i = 0; i < plane; i++) {
+            int a = alpha.data[i];
+            if (a == 0) {
+                for (int c = 0; c < 3; c++) {
+                    rgb.data[c * plane + i] = bg[c];
+                }
+                continue;
+            }
+            // The background is opaque: its weight is 255 * (255 - a), so outA * 255 = a * 255 + 255 * (255 - a).
+            long outa255 = a * 255L + 255L * (255 - a);
+            long coef1 = a * 255L * 255L * (1L << precisionBits) / outa255;
+            long coef2 = 255L * (1L << precisionBits) - coef1;
+            for (int c = 0; c < 3; c++) {
+                long tmp = rgb.data[c * plane + i] * coef1 + bg[c] * coef2 + (0x80L << precisionBits);
+                rgb.data[c * plane + i] = (int) ((((tmp >> 8) + tmp) >> 8) >> precisionBits);
+            }
+        }
+    }
+
     private static int to8(int v, int bits) {
         if (bits == 8) {
             return v;

@@ -246,7 +246,7 @@ public final class PngFiles {
      * Writes bytes to a temporary file beside the target, forces them to disk, then renames it over the target
      * (atomically where the file system supports it), so readers never see a half-written file, even after a crash.
      */
-    static void writeAtomically(Path file, byte[] content) throws IOException {
+    public static void writeAtomically(Path file, byte[] content) throws IOException {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         if (dir == null || !Files.isDirectory(dir)) {

@@ -1,18 +1,17 @@
 package io.github.glidejava.diffusion.loss;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
- * improved-diffusion's {@code training_losses} dict, per batch element.
+ * improved-diffusion's {@code training_losses} dict, per batch element, on a back-end with tensor type {@code T}
+ * ({@code INDArray} when evaluated eagerly).
  *
  * @param loss        {@code [N]} the training loss
  * @param mse         {@code [N]} eps MSE (null for KL losses)
  * @param vb          {@code [N]} variational bound term in bits, rescaled for RESCALED_MSE (null when the
- *                    variance is fixed and the loss is MSE)
+ *                    variance is fixed and the loss is MSE, and for KL losses, whose loss is the vb term)
  * @param xT          the diffused input the model saw
  * @param modelOutput the raw model output
  * @param vbTerms     details of the vb term (null when none was computed)
+ * @param <T>         the back-end's tensor type
  */
-public record LossTerms(INDArray loss, INDArray mse, INDArray vb, INDArray xT, INDArray modelOutput,
-                        VbTerms vbTerms) {
+public record LossTerms<T>(T loss, T mse, T vb, T xT, T modelOutput, VbTerms<T> vbTerms) {
 }

@@ -1,7 +1,5 @@
 package io.github.glidejava.diffusion.loss;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 /**
  * One term of the variational bound ({@code _vb_terms_bpd}) and what it was computed from.
  *
@@ -13,8 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param modelMean              model mean
  * @param modelLogVariance       model log variance
  * @param predXStart             model x_0 prediction
+ * @param <T>                    the back-end's tensor type
  */
-public record VbTerms(INDArray output, INDArray klBits, INDArray decoderNllBits, INDArray trueMean,
-                      INDArray trueLogVarianceClipped, INDArray modelMean, INDArray modelLogVariance,
-                      INDArray predXStart) {
+public record VbTerms<T>(T output, T klBits, T decoderNllBits, T trueMean, T trueLogVarianceClipped, T modelMean,
+                         T modelLogVariance, T predXStart) {
 }

@@ -136,7 +136,7 @@ class LossParityTest {
                 Fixture.assertClose(expectedXt, x, TENSOR_TOL, TENSOR_TOL, name + ": model input x_t");
                 return recorded;
             };
-            LossTerms terms = losses.compute(replay, xStart, t, fx.get("input.noise"));
+            LossTerms<INDArray> terms = losses.compute(replay, xStart, t, fx.get("input.noise"));
             assertEquals(1, calls.get(), name + ": model calls");
 
             Map<String, INDArray> got = new java.util.LinkedHashMap<>();
@@ -158,7 +158,7 @@ class LossParityTest {
                 }
             }
             Fixture.assertClose(expectedXt, terms.xT(), TENSOR_TOL, TENSOR_TOL, name + " x_t");
-            VbTerms vb = terms.vbTerms();
+            VbTerms<INDArray> vb = terms.vbTerms();
             assertNotNull(vb, name + ": vb terms (learned variance)");
             Fixture.assertClose(fx.get("output.true_mean"), vb.trueMean(), TENSOR_TOL, TENSOR_TOL, name + " true_mean");
             Fixture.assertClose(fx.get("output.true_log_variance_clipped"), vb.trueLogVarianceClipped(), TENSOR_TOL,

@@ -26,11 +26,11 @@ class TrainingLossesTest {
         INDArray x0 = new SeededNoise(1).next(2, 3, 4, 4);
         INDArray noise = new SeededNoise(2).next(2, 3, 4, 4);
         DiffusionModel perfect = (x, t) -> noise;
-        LossTerms perfectTerms = new TrainingLosses(d, LossType.MSE).compute(perfect, x0, new int[] {3, 50}, noise);
+        LossTerms<INDArray> perfectTerms = new TrainingLosses(d, LossType.MSE).compute(perfect, x0, new int[] {3, 50}, noise);
         assertNull(perfectTerms.vb());
         assertEquals(0, perfectTerms.loss().amaxNumber().doubleValue(), 0);
         DiffusionModel zero = (x, t) -> x.mul(0);
-        LossTerms z = new TrainingLosses(d, LossType.MSE).compute(zero, x0, new int[] {3, 50}, noise);
+        LossTerms<INDArray> z = new TrainingLosses(d, LossType.MSE).compute(zero, x0, new int[] {3, 50}, noise);
         INDArray row1 = noise.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1));
         assertEquals(row1.mul(row1).meanNumber().doubleValue(), z.mse().getDouble(1), 1e-6);
     }
@@ -41,12 +41,12 @@ class TrainingLossesTest {
         INDArray x0 = new SeededNoise(1).next(2, 3, 4, 4);
         INDArray noise = new SeededNoise(2).next(2, 3, 4, 4);
         DiffusionModel model = (x, t) -> Nd4j.concat(1, noise, x.mul(0));
-        LossTerms mse = new TrainingLosses(d, LossType.MSE).compute(model, x0, new int[] {0, 50}, noise);
-        LossTerms rescaled = new TrainingLosses(d, LossType.RESCALED_MSE).compute(model, x0, new int[] {0, 50}, noise);
+        LossTerms<INDArray> mse = new TrainingLosses(d, LossType.MSE).compute(model, x0, new int[] {0, 50}, noise);
+        LossTerms<INDArray> rescaled = new TrainingLosses(d, LossType.RESCALED_MSE).compute(model, x0, new int[] {0, 50}, noise);
         assertNotNull(mse.vb());
         assertEquals(mse.vb().getDouble(1) * 100 / 1000.0, rescaled.vb().getDouble(1), 1e-6);
-        LossTerms kl = new TrainingLosses(d, LossType.KL).compute(model, x0, new int[] {0, 50}, noise);
-        LossTerms rkl = new TrainingLosses(d, LossType.RESCALED_KL).compute(model, x0, new int[] {0, 50}, noise);
+        LossTerms<INDArray> kl = new TrainingLosses(d, LossType.KL).compute(model, x0, new int[] {0, 50}, noise);
+        LossTerms<INDArray> rkl = new TrainingLosses(d, LossType.RESCALED_KL).compute(model, x0, new int[] {0, 50}, noise);
         assertNull(kl.mse());
         assertEquals(kl.loss().getDouble(1) * 100, rkl.loss().getDouble(1), 1e-4 * rkl.loss().getDouble(1));
         // t == 0 uses the decoder NLL, t > 0 the KL
