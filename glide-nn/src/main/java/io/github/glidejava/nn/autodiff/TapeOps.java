@@ -1,0 +1,1145 @@
+package io.github.glidejava.nn.autodiff;
+
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
+import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.nn.ops.EagerOps;
+import io.github.glidejava.nn.ops.Shapes;
+import io.github.glidejava.nn.ops.TensorOps;
+import io.github.glidejava.nn.ops.kernels.Dnnl;
+import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
+import io.github.glidejava.nn.params.ParameterStore;
+
+/**
+ * Training back-end: reverse-mode automatic differentiation on eager tensors. Every operation runs at once with
+ * {@link EagerOps}' kernels (oneDNN sgemm / GroupNorm where available) and is recorded on a tape together with its
+ * backward function, written next to its forward below. {@link #backward(Tensor)} walks the tape in reverse: each
+ * node hands the gradient of its result to the backward function, which passes gradients on to the node's inputs
+ * (summed over broadcast axes); trainable parameters ADD theirs into the {@link Gradients} given at construction.
+ *
+ * <p>Memory: a node's value and its accumulated gradient are freed ({@code INDArray.close()}) as soon as its
+ * backward has run; by then every later node that read it has run too. Views (reshape, permute, slice) own no
+ * memory; parameters, constants and inputs are never freed. After backward the tape is empty, so nothing grows from
+ * step to step. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
+ * re-run in backward (gradient checkpointing).
+ *
+ * <p>An instance is used by one thread for one forward + backward at a time. Gradient checks run it in float64 with
+ * {@link #precision(DataType)} (ND4J's kernels then; oneDNN's are float32 only).
+ */
+public final class TapeOps implements TensorOps<Tensor> {
+    private final Function<String, INDArray> params;
+    private final Gradients into;
+    private final Map<String, Tensor> paramTensors = new HashMap<>();
+    private final EagerOps eager;
+    private final boolean oneDnn;
+    private DataType precision = DataType.FLOAT;
+    private boolean training;
+    private long dropoutSeed;
+    private long dropoutCalls;
+    private Random rng;
+    private Predicate<String> recompute = name -> false;
+    private boolean recomputing;
+    private List<Tensor> tape = new ArrayList<>();
+    /** Inputs created with requiresGrad since the last backward (their gradients are reset by the next one). */
+    private final List<Tensor> gradInputs = new ArrayList<>();
+
+    /**
+     * @param params the model's parameters; those whose key {@code into} contains are trainable leaves, the others
+     *               constants
+     * @param into   where backward adds the parameter gradients
+     */
+    public TapeOps(ParameterStore params, Gradients into) {
+        this(Objects.requireNonNull(params, "params")::get, into, true);
+    }
+
+    /**
+     * A tape over any parameter lookup (e.g. float64 copies for gradient checks).
+     *
+     * @param oneDnnKernels false for ND4J's kernels only
+     */
+    public TapeOps(Function<String, INDArray> params, Gradients into, boolean oneDnnKernels) {
+        GlideBackend.init();
+        this.params = Objects.requireNonNull(params, "params");
+        this.into = Objects.requireNonNull(into, "into");
+        this.eager = new EagerOps(k -> {
+            throw new IllegalStateException("parameters are read through TapeOps");
+        }, oneDnnKernels);
+        this.oneDnn = eager.usesOneDnnKernels();
+    }
+
+    /** Dropout active (default false: dropout is the identity). */
+    public TapeOps training(boolean on) {
+        this.training = on;
+        return this;
+    }
+
+    /**
+     * Seeds dropout: the i-th dropout call after this draws its mask from {@code (seed, i)}, and backward (or a
+     * recomputed block) regenerates that same mask instead of keeping it.
+     */
+    public TapeOps dropoutSeed(long seed) {
+        this.dropoutSeed = seed;
+        this.dropoutCalls = 0;
+        return this;
+    }
+
+    /**
+     * Gradient checkpointing: {@link #block}s whose name {@code blockName} accepts keep only their output during
+     * the forward and are run again during backward (less memory, one more forward of those blocks).
+     */
+    public TapeOps recompute(Predicate<String> blockName) {
+        this.recompute = Objects.requireNonNull(blockName, "blockName");
+        return this;
+    }
+
+    /**
+     * The floating-point type of all computation: FLOAT (default) or DOUBLE (gradient checks; parameters, inputs
+     * and gradients must then be float64 too, and floating constants are cast to it).
+     */
+    public TapeOps precision(DataType type) {
+        if (type != DataType.FLOAT && type != DataType.DOUBLE) {
+            throw new IllegalArgumentException("precision must be FLOAT or DOUBLE, got " + type);
+        }
+        this.precision = type;
+        return this;
+    }
+
+    /** Number of recorded operation results not yet freed (0 after backward or {@link #clear()}). */
+    public int tapeSize() {
+        return tape.size();
+    }
+
+    // ---- inputs, parameters, constants ----------------------------------------------------------------------
+
+    /** An input; with {@code requiresGrad} its gradient is in {@link Tensor#grad()} after backward. */
+    public Tensor input(INDArray value, boolean requiresGrad) {
+        Objects.requireNonNull(value, "value");
+        if (requiresGrad && value.dataType() != precision) {
+            throw new IllegalArgumentException("an input that requires a gradient must be " + precision + ", got "
+                    + value.dataType());
+        }
+        Tensor t = new Tensor(Tensor.Kind.INPUT, value, null, requiresGrad, null, null);
+        if (requiresGrad) {
+            gradInputs.add(t);
+        }
+        return t;
+    }
+
+    @Override
+    public Tensor param(String key) {
+        return paramTensors.computeIfAbsent(key, k -> {
+            INDArray v = params.apply(k);
+            if (v == null) {
+                throw new IllegalArgumentException("no parameter '" + k + "'");
+            }
+            boolean trainable = into.contains(k);
+            if (trainable && !Arrays.equals(into.get(k).shape(), v.shape())) {
+                throw new IllegalArgumentException("gradient of '" + k + "' is " + Arrays.toString(into.get(k).shape())
+                        + " but the parameter is " + Arrays.toString(v.shape()));
+            }
+            return new Tensor(Tensor.Kind.PARAM, v, null, trainable, k, null);
+        });
+    }
+
+    @Override
+    public Tensor constant(INDArray value) {
+        if (value.dataType().isFPType() && value.dataType() != precision) {
+            INDArray cast = value.castTo(precision);
+            return record(cast, cast, null);
+        }
+        return new Tensor(Tensor.Kind.CONSTANT, value, null, false, null, null);
+    }
+
+    @Override
+    public long[] shape(Tensor x) {
+        return x.shape.clone();
+    }
+
+    @Override
+    public Tensor toFloat(Tensor x) {
+        DataType from = x.value().dataType();
+        if (from == precision) {
+            return x;
+        }
+        return fresh(x.value().castTo(precision), (g, out) -> pass(x, cast(g, from)), x);
+    }
+
+    /**
+     * Runs {@code body}; with {@link #recompute} accepting {@code name}, only the block's output is kept (the
+     * activations inside are freed at once) and backward runs the body again to get them.
+     */
+    @Override
+    public Tensor block(String name, Supplier<Tensor> body) {
+        if (recomputing || !recompute.test(name)) {
+            return body.get();
+        }
+        long firstDropout = dropoutCalls;
+        List<Tensor> outer = tape;
+        tape = new ArrayList<>();
+        Tensor out;
+        List<Tensor> inner;
+        try {
+            out = body.get();
+        } finally {
+            inner = tape;
+            tape = outer;
+        }
+        if (!out.requiresGrad) {
+            tape.addAll(inner);
+            return out;
+        }
+        INDArray kept;
+        if (inner.contains(out) && out.owner == out.value && out.owner != null) {
+            kept = out.value;
+            out.owner = null;    // moves to the block's node below
+        } else {
+            kept = out.value().dup();
+        }
+        freeAll(inner);
+        return record(kept, kept, (g, value) -> {
+            long savedDropout = dropoutCalls;
+            dropoutCalls = firstDropout;
+            List<Tensor> saved = tape;
+            tape = new ArrayList<>();
+            recomputing = true;
+            Tensor again;
+            List<Tensor> rerun;
+            try {
+                again = body.get();
+            } catch (RuntimeException | Error e) {
+                freeAll(tape);
+                free(g);
+                throw e;
+            } finally {
+                rerun = tape;
+                tape = saved;
+                recomputing = false;
+                dropoutCalls = savedDropout;
+            }
+            runBackward(rerun, again, g, null);
+        }, out);
+    }
+
+    // ---- backward ---------------------------------------------------------------------------------------------
+
+    /** Backpropagates from a scalar (seed 1). */
+    public void backward(Tensor scalar) {
+        if (Shapes.length(scalar.shape) != 1) {
+            throw new IllegalArgumentException("backward(Tensor) needs a scalar, got shape "
+                    + Arrays.toString(scalar.shape) + "; give a seed of that shape with backward(out, seed)");
+        }
+        backward(scalar, Nd4j.ones(precision, scalar.shape));
+    }
+
+    /**
+     * Backpropagates {@code seed} (the gradient w.r.t. {@code out}, same shape): adds each trainable parameter's
+     * gradient into the accumulators, sets the gradients of inputs created with {@code requiresGrad}, then frees
+     * every activation on the tape except {@code out}'s value and clears the tape.
+     */
+    public void backward(Tensor out, INDArray seed) {
+        Objects.requireNonNull(out, "out");
+        Objects.requireNonNull(seed, "seed");
+        if (!Arrays.equals(seed.shape(), out.shape)) {
+            throw new IllegalArgumentException("seed must have the output's shape " + Arrays.toString(out.shape)
+                    + ", got " + Arrays.toString(seed.shape()));
+        }
+        List<Tensor> nodes = tape;
+        tape = new ArrayList<>();
+        if (!out.requiresGrad) {
+            freeAll(nodes, out);
+            throw new IllegalArgumentException("the output does not depend on any trainable parameter or on an input"
+                    + " with requiresGrad: there is nothing to differentiate");
+        }
+        for (Tensor t : gradInputs) {
+            free(t.grad);
+            t.grad = null;
+        }
+        gradInputs.clear();
+        runBackward(nodes, out, cast(seed.dup(), precision), out);
+    }
+
+    /** Frees every activation on the tape without a backward pass (e.g. after an evaluation forward). */
+    public void clear() {
+        List<Tensor> nodes = tape;
+        tape = new ArrayList<>();
+        freeAll(nodes);
+    }
+
+    /** Seeds {@code out} with {@code grad} (owned) and runs {@code nodes} in reverse, freeing each but {@code keep}. */
+    private void runBackward(List<Tensor> nodes, Tensor out, INDArray grad, Tensor keep) {
+        int i = nodes.size() - 1;
+        try {
+            pass(out, grad);
+            for (; i >= 0; i--) {
+                Tensor n = nodes.get(i);
+                INDArray g = n.grad;
+                n.grad = null;
+                if (g != null) {
+                    if (n.backward != null) {
+                        n.backward.apply(g, n.value);
+                    } else {
+                        free(g);
+                    }
+                }
+                if (n != keep) {
+                    release(n);
+                }
+            }
+        } finally {
+            for (; i >= 0; i--) {   // an exception: free what is left
+                Tensor n = nodes.get(i);
+                free(n.grad);
+                n.grad = null;
+                if (n != keep) {
+                    release(n);
+                }
+            }
+        }
+    }
+
+    /**
+     * Hands gradient {@code g} (owned by the callee from here on) to {@code t}: summed over the axes {@code t} was
+     * broadcast along, then added into a parameter's accumulator, or kept / added as {@code t}'s gradient.
+     */
+    private void pass(Tensor t, INDArray g) {
+        if (g == null) {
+            return;
+        }
+        if (!t.requiresGrad) {
+            free(g);
+            return;
+        }
+        g = sumTo(g, t.shape);
+        if (t.kind == Tensor.Kind.PARAM) {
+            into.get(t.key).addi(g);
+            free(g);
+        } else if (t.grad == null) {
+            t.grad = g;
+        } else {
+            t.grad.addi(g);
+            free(g);
+        }
+    }
+
+    /** {@code g} summed over the axes where {@code shape} is 1 or missing (NumPy broadcasting), as a fresh array. */
+    private static INDArray sumTo(INDArray g, long[] shape) {
+        long[] gs = g.shape();
+        if (Arrays.equals(gs, shape)) {
+            return g;
+        }
+        int lead = gs.length - shape.length;
+        List<Integer> axes = new ArrayList<>();
+        for (int i = 0; i < gs.length; i++) {
+            if (i < lead || (shape[i - lead] == 1 && gs[i] != 1)) {
+                axes.add(i);
+            }
+        }
+        INDArray s = g.sum(true, axes.stream().mapToInt(Integer::intValue).toArray());
+        free(g);
+        return reshapeOwned(s, shape);
+    }
+
+    // ---- recording ------------------------------------------------------------------------------------------
+
+    /**
+     * Records an operation's result. {@code owner} is the array whose buffer the result owns (null for a view of
+     * another value); the backward function is kept only when an input requires a gradient.
+     */
+    private Tensor record(INDArray value, INDArray owner, Tensor.Backward backward, Tensor... inputs) {
+        boolean rg = false;
+        for (Tensor t : inputs) {
+            rg |= t != null && t.requiresGrad;
+        }
+        Tensor t = new Tensor(Tensor.Kind.OP, value, owner, rg, null, rg ? backward : null);
+        tape.add(t);
+        return t;
+    }
+
+    /** A fresh result: it owns its value. */
+    private Tensor fresh(INDArray value, Tensor.Backward backward, Tensor... inputs) {
+        return record(value, value, backward, inputs);
+    }
+
+    private static void release(Tensor n) {
+        if (n.owner != null) {
+            free(n.owner);
+        }
+        n.owner = null;
+        n.value = null;
+        n.backward = null;
+    }
+
+    private static void freeAll(List<Tensor> nodes, Tensor... keep) {
+        for (Tensor n : nodes) {
+            free(n.grad);
+            n.grad = null;
+            if (!Arrays.asList(keep).contains(n)) {
+                release(n);
+            }
+        }
+    }
+
+    /** Closes an array this back-end owns (a view owns nothing and is left alone). */
+    private static void free(INDArray a) {
+        if (a != null && !a.wasClosed() && a.closeable()) {
+            a.close();
+        }
+    }
+
+    private static boolean denseOwn(INDArray a) {
+        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0 && !a.isView()
+                && a.data().length() == a.length();
+    }
+
+    /**
+     * {@code a} (owned) reshaped in C order as an array whose {@code close()} frees the memory: the same buffer when
+     * {@code a} is dense, else a dense copy ({@code a} is then freed). ND4J's own reshape returns a view that cannot
+     * be closed.
+     */
+    private static INDArray reshapeOwned(INDArray a, long... shape) {
+        if (Arrays.equals(a.shape(), shape) && denseOwn(a)) {
+            return a;
+        }
+        INDArray d = a;
+        if (!denseOwn(a)) {
+            d = a.dup('c');
+            free(a);
+        }
+        return Nd4j.create(d.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+    }
+
+    private static INDArray cast(INDArray g, DataType to) {
+        if (g.dataType() == to) {
+            return g;
+        }
+        INDArray c = g.castTo(to);
+        free(g);
+        return c;
+    }
+
+    private static INDArray dense(INDArray a) {
+        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0 ? a : a.dup('c');
+    }
+
+    // ---- linear algebra -------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
+        INDArray y = eager.conv2d(x.value(), weight.value(), bias == null ? null : bias.value(), stride, padding);
+        return fresh(y, (g, out) -> {
+            INDArray xv = x.value(), wv = weight.value();
+            INDArray gx = Nd4j.createUninitialized(xv.dataType(), xv.shape());
+            INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
+            INDArray gb = bias == null ? null : Nd4j.createUninitialized(wv.dataType(), bias.shape);
+            // ND4J's conv2d_bp (oneDNN in this build for float32) reads the YXIO weight as wFormat 0
+            DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("conv2d_bp");
+            if (bias == null) {
+                op.addInputs(xv, wv, g).addOutputs(gx, gw);
+            } else {
+                op.addInputs(xv, wv, bias.value(), g).addOutputs(gx, gw, gb);
+            }
+            op.addIntegerArguments((int) wv.size(0), (int) wv.size(1), stride, stride, padding, padding, 1, 1, 0, 0, 0);
+            Nd4j.exec(op.build());
+            free(g);
+            pass(x, gx);
+            pass(weight, gw);
+            if (bias != null) {
+                pass(bias, gb);
+            }
+        }, x, weight, bias);
+    }
+
+    @Override
+    public Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB) {
+        INDArray y = eager.matmul(a.value(), b.value(), transposeA, transposeB);
+        return fresh(y, (g, out) -> {
+            INDArray av = a.value(), bv = b.value();
+            // C = op(A) op(B): dA and dB are products of dC with the other operand, in the transposes that keep
+            // every operand in place (no copies)
+            if (a.requiresGrad) {
+                pass(a, transposeA ? eager.matmul(bv, g, transposeB, true) : eager.matmul(g, bv, false, !transposeB));
+            }
+            if (b.requiresGrad) {
+                pass(b, transposeB ? eager.matmul(g, av, true, transposeA) : eager.matmul(av, g, !transposeA, false));
+            }
+            free(g);
+        }, a, b);
+    }
+
+    /** {@code x [..., in] . weight[out, in]^T + bias} as one 2-d product (oneDNN sgemm for float32). */
+    @Override
+    public Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        long[] s = x.shape;
+        long[] ws = weight.shape;
+        if (s.length < 2 || ws.length != 2 || ws[1] != s[s.length - 1]
+                || (bias != null && !Arrays.equals(bias.shape, new long[] {ws[0]}))) {
+            throw new IllegalArgumentException("linear needs x [..., in], weight [out, in], bias [out]: got "
+                    + Arrays.toString(s) + ", " + Arrays.toString(ws) + ", "
+                    + (bias == null ? "none" : Arrays.toString(bias.shape)));
+        }
+        long in = ws[1], outF = ws[0], rows = Shapes.length(s) / in;
+        INDArray xd = dense(x.value());
+        INDArray x2 = xd.reshape('c', rows, in);
+        INDArray y2 = oneDnn ? OneDnnKernels.linear(x2, weight.value(), bias == null ? null : bias.value()) : null;
+        if (y2 == null) {
+            y2 = eager.matmul(x2, weight.value(), false, true);
+            if (bias != null) {
+                Nd4j.exec(new AddOp(y2, bias.value().reshape(1, outF), y2));
+            }
+        }
+        if (xd != x.value()) {
+            free(xd);
+        }
+        long[] os = s.clone();
+        os[os.length - 1] = outF;
+        INDArray y = reshapeOwned(y2, os);
+        return fresh(y, (g, out) -> {
+            INDArray g2 = reshapeOwned(g, rows, outF);
+            if (x.requiresGrad) {
+                pass(x, reshapeOwned(eager.matmul(g2, weight.value(), false, false), s));
+            }
+            if (weight.requiresGrad) {
+                INDArray xdb = dense(x.value());
+                pass(weight, eager.matmul(g2, xdb.reshape('c', rows, in), true, false));
+                if (xdb != x.value()) {
+                    free(xdb);
+                }
+            }
+            if (bias != null && bias.requiresGrad) {
+                pass(bias, g2.sum(0));
+            }
+            free(g2);
+        }, x, weight, bias);
+    }
+
+    // ---- element-wise ---------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor add(Tensor a, Tensor b) {
+        return fresh(eager.add(a.value(), b.value()), (g, out) -> {
+            if (b.requiresGrad) {
+                pass(b, a.requiresGrad ? g.dup() : g);
+            }
+            if (a.requiresGrad) {
+                pass(a, g);
+            } else if (!b.requiresGrad) {
+                free(g);
+            }
+        }, a, b);
+    }
+
+    @Override
+    public Tensor sub(Tensor a, Tensor b) {
+        return fresh(eager.sub(a.value(), b.value()), (g, out) -> {
+            if (b.requiresGrad) {
+                pass(b, g.neg());
+            }
+            pass(a, g);
+        }, a, b);
+    }
+
+    @Override
+    public Tensor mul(Tensor a, Tensor b) {
+        return fresh(eager.mul(a.value(), b.value()), (g, out) -> {
+            if (b.requiresGrad) {
+                pass(b, eager.mul(g, a.value()));
+            }
+            if (a.requiresGrad) {
+                pass(a, eager.mul(g, b.value()));
+            }
+            free(g);
+        }, a, b);
+    }
+
+    @Override
+    public Tensor div(Tensor a, Tensor b) {
+        return fresh(eager.div(a.value(), b.value()), (g, out) -> {
+            // d(a/b)/db = -(a/b) / b
+            if (b.requiresGrad) {
+                INDArray t = eager.mul(g, out);
+                INDArray gb = eager.div(t, b.value());
+                free(t);
+                pass(b, gb.negi());
+            }
+            if (a.requiresGrad) {
+                pass(a, eager.div(g, b.value()));
+            }
+            free(g);
+        }, a, b);
+    }
+
+    @Override
+    public Tensor add(Tensor a, double s) {
+        return fresh(eager.add(a.value(), s), (g, out) -> pass(a, g), a);
+    }
+
+    @Override
+    public Tensor mul(Tensor a, double s) {
+        return fresh(eager.mul(a.value(), s), (g, out) -> pass(a, g.muli(s)), a);
+    }
+
+    @Override
+    public Tensor exp(Tensor x) {
+        return fresh(eager.exp(x.value()), (g, out) -> pass(x, g.muli(out)), x);
+    }
+
+    @Override
+    public Tensor log(Tensor x) {
+        return fresh(eager.log(x.value()), (g, out) -> pass(x, g.divi(x.value())), x);
+    }
+
+    @Override
+    public Tensor sqrt(Tensor x) {
+        return fresh(eager.sqrt(x.value()), (g, out) -> pass(x, g.muli(0.5).divi(out)), x);
+    }
+
+    /** d x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2. */
+    @Override
+    public Tensor rsqrt(Tensor x) {
+        return fresh(eager.rsqrt(x.value()), (g, out) -> pass(x, g.muli(out).muli(out).muli(out).muli(-0.5)), x);
+    }
+
+    @Override
+    public Tensor square(Tensor x) {
+        return fresh(eager.square(x.value()), (g, out) -> pass(x, g.muli(x.value()).muli(2.0)), x);
+    }
+
+    /** d erf(x) = 2 / sqrt(pi) exp(-x^2). */
+    @Override
+    public Tensor erf(Tensor x) {
+        return fresh(eager.erf(x.value()), (g, out) -> {
+            INDArray d = x.value().mul(x.value()).negi();
+            Transforms.exp(d, false).muli(2.0 / Math.sqrt(Math.PI));
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    @Override
+    public Tensor tanh(Tensor x) {
+        return fresh(eager.tanh(x.value()), (g, out) -> {
+            INDArray d = out.mul(out).rsubi(1.0);
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    @Override
+    public Tensor sigmoid(Tensor x) {
+        return fresh(eager.sigmoid(x.value()), (g, out) -> {
+            INDArray d = out.rsub(1.0).muli(out);
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    @Override
+    public Tensor cos(Tensor x) {
+        return fresh(eager.cos(x.value()), (g, out) -> {
+            INDArray d = Transforms.sin(x.value(), true).negi();
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    @Override
+    public Tensor sin(Tensor x) {
+        return fresh(eager.sin(x.value()), (g, out) -> {
+            INDArray d = Transforms.cos(x.value(), true);
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    /** The gradient passes where {@code x >= floor} (as torch's clamp_min), and is 0 below. */
+    @Override
+    public Tensor clampMin(Tensor x, double floor) {
+        return fresh(eager.clampMin(x.value(), floor), (g, out) -> {
+            INDArray keep = x.value().gte(floor);
+            INDArray k = keep.castTo(g.dataType());
+            free(keep);
+            g.muli(k);
+            free(k);
+            pass(x, g);
+        }, x);
+    }
+
+    /** The same value with no gradient path: a view that requires no gradient. */
+    @Override
+    public Tensor stopGradient(Tensor x) {
+        Tensor t = new Tensor(Tensor.Kind.OP, x.value(), null, false, null, null);
+        tape.add(t);
+        return t;
+    }
+
+    // ---- fused functions ------------------------------------------------------------------------------------
+
+    /** SiLU in one pass; backward {@code g * swish'(x)} with ND4J's swish derivative. */
+    @Override
+    public Tensor silu(Tensor x) {
+        return fresh(eager.silu(x.value()), (g, out) -> {
+            INDArray d = Nd4j.exec(new SwishDerivative(x.value(), Nd4j.createUninitialized(g.dataType(), x.shape)));
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    /** Exact GELU; backward {@code g * (Phi(x) + x phi(x))}. */
+    @Override
+    public Tensor gelu(Tensor x) {
+        INDArray xv = x.value();
+        INDArray cdf = phi(xv);
+        INDArray y = cdf.mul(xv);
+        free(cdf);
+        return fresh(y, (g, out) -> {
+            INDArray v = x.value();
+            INDArray d = phi(v);
+            INDArray pdf = v.mul(v).muli(-0.5);
+            Transforms.exp(pdf, false).muli(1.0 / Math.sqrt(2.0 * Math.PI)).muli(v);  // x phi(x)
+            d.addi(pdf);
+            free(pdf);
+            g.muli(d);
+            free(d);
+            pass(x, g);
+        }, x);
+    }
+
+    /** The standard normal CDF {@code (1 + erf(x / sqrt 2)) / 2}. */
+    private INDArray phi(INDArray x) {
+        INDArray scaled = x.mul(1.0 / Math.sqrt(2.0));
+        INDArray e = eager.erf(scaled);
+        free(scaled);
+        return e.addi(1.0).muli(0.5);
+    }
+
+    /**
+     * GroupNorm (+SiLU) as one node: group statistics in double, {@code y = act(x * scale + shift)} with
+     * per-(sample, channel) {@code scale = rstd * weight}, {@code shift = bias - mean * scale} (oneDNN for float32).
+     * Backward recomputes the pre-activation from x instead of keeping it, and needs only per-(sample, channel)
+     * sums {@code sum(dy)}, {@code sum(dy * x)}:
+     * {@code dx = dy * w rstd + x * (-rstd^2 A / m) + (mean rstd^2 A - rstd B) / m} with
+     * {@code A = sum_c w rstd (sum(dy x) - mean sum(dy))}, {@code B = sum_c w sum(dy)} over the group's channels and
+     * {@code m} the group's size.
+     */
+    @Override
+    public Tensor groupNorm(Tensor x, int groups, double eps, Tensor weight, Tensor bias, boolean silu) {
+        long[] s = x.shape;
+        if (s.length < 3 || groups <= 0 || s[1] % groups != 0 || !Arrays.equals(weight.shape, new long[] {s[1]})
+                || !Arrays.equals(bias.shape, new long[] {s[1]})) {
+            throw new IllegalArgumentException("groupNorm needs x [N, C, ...] with C divisible by " + groups
+                    + " groups and weight, bias [C]: got " + Arrays.toString(s) + ", " + Arrays.toString(weight.shape)
+                    + ", " + Arrays.toString(bias.shape));
+        }
+        int n = (int) s[0], c = (int) s[1];
+        long len = Shapes.length(s) / ((long) n * c);
+        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
+        double[] w = weight.value().toDoubleVector();
+        double[] b = bias.value().toDoubleVector();
+        INDArray y = affine(x.value(), st.scale(w), st.shift(w, b), silu);
+        return fresh(y, (g, out) -> {
+            INDArray xv = dense(x.value());
+            INDArray dy = g;
+            if (silu) {
+                INDArray pre = affine(xv, st.scale(w), st.shift(w, b), false);
+                Nd4j.exec(new SwishDerivative(pre, pre));
+                dy = g.muli(pre);
+                free(pre);
+            }
+            INDArray dyd = dense(dy);
+            INDArray dy3 = dyd.reshape('c', n, c, len);
+            INDArray x3 = xv.reshape('c', n, c, len);
+            INDArray prod = dy3.mul(x3);
+            double[][] sumDy = toMatrix(dy3.sum(2), n, c);
+            double[][] sumDyX = toMatrix(prod.sum(2), n, c);
+            free(prod);
+            int cg = c / groups;
+            double m = (double) cg * len;
+            double[] dw = new double[c];
+            double[] db = new double[c];
+            double[][] ca = new double[n][c], cb = new double[n][c], cc = new double[n][c];
+            for (int i = 0; i < n; i++) {
+                for (int gi = 0; gi < groups; gi++) {
+                    int k = i * groups + gi;
+                    double mean = st.mean[k], rstd = st.rstd[k];
+                    double sa = 0, sb = 0;
+                    for (int ch = gi * cg; ch < (gi + 1) * cg; ch++) {
+                        double dxhat = (sumDyX[i][ch] - mean * sumDy[i][ch]) * rstd;   // sum(dy * xhat)
+                        dw[ch] += dxhat;
+                        db[ch] += sumDy[i][ch];
+                        sa += w[ch] * dxhat;
+                        sb += w[ch] * sumDy[i][ch];
+                    }
+                    for (int ch = gi * cg; ch < (gi + 1) * cg; ch++) {
+                        ca[i][ch] = w[ch] * rstd;
+                        cb[i][ch] = -rstd * rstd * sa / m;
+                        cc[i][ch] = (mean * rstd * rstd * sa - rstd * sb) / m;
+                    }
+                }
+            }
+            DataType dt = xv.dataType();
+            if (x.requiresGrad) {
+                long[] per = perChannel(s);
+                INDArray dx = Nd4j.createUninitialized(dt, s);
+                Nd4j.exec(new MulOp(dy, matrix(ca, dt).reshape('c', per), dx));
+                INDArray t = Nd4j.createUninitialized(dt, s);
+                Nd4j.exec(new MulOp(xv, matrix(cb, dt).reshape('c', per), t));
+                dx.addi(t);
+                free(t);
+                Nd4j.exec(new AddOp(dx, matrix(cc, dt).reshape('c', per), dx));
+                pass(x, dx);
+            }
+            if (dyd != dy) {
+                free(dyd);
+            }
+            free(dy);
+            if (xv != x.value()) {
+                free(xv);
+            }
+            pass(weight, Nd4j.createFromArray(dw).castTo(dt));
+            pass(bias, Nd4j.createFromArray(db).castTo(dt));
+        }, x, weight, bias);
+    }
+
+    /** Per-group mean and 1/sqrt(var + eps), computed in double. */
+    private record GroupStats(int n, int c, int groups, double[] mean, double[] rstd) {
+        INDArray scale(double[] w) {
+            double[][] m = new double[n][c];
+            int cg = c / groups;
+            for (int i = 0; i < n; i++) {
+                for (int ch = 0; ch < c; ch++) {
+                    m[i][ch] = rstd[i * groups + ch / cg] * w[ch];
+                }
+            }
+            return Nd4j.createFromArray(m);
+        }
+
+        INDArray shift(double[] w, double[] b) {
+            double[][] m = new double[n][c];
+            int cg = c / groups;
+            for (int i = 0; i < n; i++) {
+                for (int ch = 0; ch < c; ch++) {
+                    int k = i * groups + ch / cg;
+                    m[i][ch] = b[ch] - mean[k] * rstd[k] * w[ch];
+                }
+            }
+            return Nd4j.createFromArray(m);
+        }
+    }
+
+    private static GroupStats groupStats(INDArray x, int n, int c, int groups, long len, double eps) {
+        INDArray d = dense(x);
+        long groupLen = len * (c / groups);
+        double[] mean = new double[n * groups];
+        double[] rstd = new double[n * groups];
+        boolean isFloat = d.dataType() == DataType.FLOAT;
+        FloatBuffer fb = isFloat ? d.data().asNioFloat() : null;
+        DoubleBuffer db = isFloat ? null : d.castTo(DataType.DOUBLE).data().asNioDouble();
+        IntStream.range(0, n * groups).parallel().forEach(gi -> {
+            double sum = 0, sumSq = 0;
+            long start = gi * groupLen;
+            for (long i = 0; i < groupLen; i++) {
+                double v = isFloat ? fb.get((int) (start + i)) : db.get((int) (start + i));
+                sum += v;
+                sumSq += v * v;
+            }
+            double m = sum / groupLen;
+            // two-pass variance for float64 checks (sumSq - m^2 loses digits); one pass is enough for float32 data
+            double var;
+            if (isFloat) {
+                var = Math.max(0.0, sumSq / groupLen - m * m);
+            } else {
+                double acc = 0;
+                for (long i = 0; i < groupLen; i++) {
+                    double v = db.get((int) (start + i)) - m;
+                    acc += v * v;
+                }
+                var = acc / groupLen;
+            }
+            mean[gi] = m;
+            rstd[gi] = 1.0 / Math.sqrt(var + eps);
+        });
+        if (d != x) {
+            free(d);
+        }
+        return new GroupStats(n, c, groups, mean, rstd);
+    }
+
+    /** {@code act(x * scale + shift)} with {@code scale, shift [N, C]} broadcast over the remaining axes. */
+    private INDArray affine(INDArray x, INDArray scale, INDArray shift, boolean silu) {
+        DataType dt = x.dataType();
+        long[] s = x.shape();
+        INDArray y = Nd4j.createUninitialized(dt, s);
+        if (oneDnn && dt == DataType.FLOAT) {
+            INDArray xd = dense(x);
+            Dnnl.scaleShift(xd, scale.castTo(DataType.FLOAT), shift.castTo(DataType.FLOAT), y, silu);
+            if (xd != x) {
+                free(xd);
+            }
+            return y;
+        }
+        long[] per = perChannel(s);
+        Nd4j.exec(new MulOp(x, scale.castTo(dt).reshape('c', per), y));
+        Nd4j.exec(new AddOp(y, shift.castTo(dt).reshape('c', per), y));
+        if (silu) {
+            Nd4j.exec(new Swish(y, y));
+        }
+        return y;
+    }
+
+    private static long[] perChannel(long[] s) {
+        long[] per = new long[s.length];
+        Arrays.fill(per, 1);
+        per[0] = s[0];
+        per[1] = s[1];
+        return per;
+    }
+
+    private static double[][] toMatrix(INDArray a, int rows, int cols) {
+        double[][] m = a.reshape(rows, cols).toDoubleMatrix();
+        free(a);
+        return m;
+    }
+
+    private static INDArray matrix(double[][] m, DataType dt) {
+        INDArray a = Nd4j.createFromArray(m);
+        return dt == DataType.DOUBLE ? a : a.castTo(dt);
+    }
+
+    // ---- shape ----------------------------------------------------------------------------------------------
+
+    @Override
+    public Tensor reshape(Tensor x, long... shape) {
+        long[] s = Shapes.resolveReshape(x.shape, shape);
+        INDArray v = x.value();
+        Tensor.Backward bw = (g, out) -> pass(x, reshapeOwned(g, x.shape));
+        if (v.ordering() == 'c' && Shape.hasDefaultStridesForShape(v)) {
+            return record(v.reshape('c', s), null, bw, x);
+        }
+        INDArray copy = v.dup('c');
+        return record(copy.reshape('c', s), copy, bw, x);
+    }
+
+    @Override
+    public Tensor permute(Tensor x, int... axes) {
+        Shapes.permute(x.shape, axes);
+        int[] inverse = new int[axes.length];
+        for (int i = 0; i < axes.length; i++) {
+            inverse[axes[i]] = i;
+        }
+        // a permuted array shares its buffer: closing the permuted gradient frees the gradient's memory
+        return record(x.value().permute(axes), null, (g, out) -> pass(x, g.permute(inverse)), x);
+    }
+
+    @Override
+    public Tensor concat(int axis, List<Tensor> xs) {
+        List<INDArray> values = new ArrayList<>();
+        for (Tensor t : xs) {
+            values.add(t.value());
+        }
+        INDArray y = eager.concat(axis, values);
+        int ax = axis < 0 ? axis + y.rank() : axis;
+        return fresh(y, (g, out) -> {
+            long from = 0;
+            for (Tensor t : xs) {
+                long to = from + t.shape[ax];
+                if (t.requiresGrad) {
+                    pass(t, g.get(range(g.rank(), ax, from, to)).dup('c'));
+                }
+                from = to;
+            }
+            free(g);
+        }, xs.toArray(new Tensor[0]));
+    }
+
+    @Override
+    public Tensor slice(Tensor x, int axis, long from, long to) {
+        INDArray v = eager.slice(x.value(), axis, from, to);
+        return record(v, null, (g, out) -> {
+            INDArray z = Nd4j.zeros(g.dataType(), x.shape);
+            z.get(range(x.shape.length, axis, from, to)).assign(g);
+            free(g);
+            pass(x, z);
+        }, x);
+    }
+
+    private static INDArrayIndex[] range(int rank, int axis, long from, long to) {
+        INDArrayIndex[] idx = new INDArrayIndex[rank];
+        for (int i = 0; i < rank; i++) {
+            idx[i] = i == axis ? NDArrayIndex.interval(from, to) : NDArrayIndex.all();
+        }
+        return idx;
+    }
+
+    // ---- reductions and nn ----------------------------------------------------------------------------------
+
+    /** Mean over {@code axes} (over every axis when none are given, as ND4J's mean). */
+    @Override
+    public Tensor mean(Tensor x, boolean keepDims, int... axes) {
+        int rank = x.shape.length;
+        int[] ax = axes.length == 0 ? IntStream.range(0, rank).toArray()
+                : Arrays.stream(axes).map(a -> a < 0 ? a + rank : a).toArray();
+        long[] keep = Shapes.reduce(x.shape, true, ax);
+        long count = Shapes.length(x.shape) / Shapes.length(keep);
+        INDArray y = eager.mean(x.value(), keepDims, ax);
+        return fresh(y, (g, out) -> {
+            INDArray gk = reshapeOwned(g, keep);
+            if (Arrays.equals(keep, x.shape)) {
+                pass(x, gk.muli(1.0 / count));
+                return;
+            }
+            INDArray full = gk.broadcast(x.shape).muli(1.0 / count);
+            free(gk);
+            pass(x, full);
+        }, x);
+    }
+
+    /** Backward {@code y * (g - sum(g * y))} along the axis. */
+    @Override
+    public Tensor softmax(Tensor x, int axis) {
+        return fresh(eager.softmax(x.value(), axis), (g, out) -> {
+            int ax = axis < 0 ? axis + x.shape.length : axis;
+            INDArray gy = g.mul(out);
+            INDArray s = gy.sum(true, ax);
+            free(gy);
+            Nd4j.exec(new SubOp(g, s, g));
+            free(s);
+            pass(x, g.muli(out));
+        }, x);
+    }
+
+    /** Backward: the sum over each 2x2 block (4 x the average pool). */
+    @Override
+    public Tensor upsampleNearest2x(Tensor x) {
+        return fresh(eager.upsampleNearest2x(x.value()), (g, out) -> {
+            INDArray d = eager.avgPool2x2(g).muli(4.0);
+            free(g);
+            pass(x, d);
+        }, x);
+    }
+
+    /** Backward: a quarter of the gradient to each of the 2x2 inputs (a trailing odd row / column gets none). */
+    @Override
+    public Tensor avgPool2x2(Tensor x) {
+        return fresh(eager.avgPool2x2(x.value()), (g, out) -> {
+            INDArray up = eager.upsampleNearest2x(g).muli(0.25);
+            free(g);
+            if (!Arrays.equals(up.shape(), x.shape)) {
+                INDArray z = Nd4j.zeros(up.dataType(), x.shape);
+                z.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, up.size(2)),
+                        NDArrayIndex.interval(0, up.size(3))).assign(up);
+                free(up);
+                up = z;
+            }
+            pass(x, up);
+        }, x);
+    }
+
+    /**
+     * Row lookup; backward is a scatter-add of the rows' gradients (repeated ids add up), straight into a trainable
+     * table's accumulator: no {@code [K, V]} one-hot product and no table-sized temporary.
+     */
+    @Override
+    public Tensor gatherRows(Tensor table, Tensor indices) {
+        long[] ts = table.shape;
+        long[] is = indices.shape;
+        if (ts.length != 2 || is.length != 1) {
+            throw new IllegalArgumentException("gatherRows needs a [V, D] table and [K] indices, got "
+                    + Arrays.toString(ts) + " and " + Arrays.toString(is));
+        }
+        INDArray y = eager.gatherRows(table.value(), indices.value());
+        return fresh(y, (g, out) -> {
+            INDArray gd = dense(g);
+            if (table.kind == Tensor.Kind.PARAM) {
+                INDArray acc = into.get(table.key);
+                ScatterAdd op = new ScatterAdd(acc, indices.value(), gd);
+                op.addOutputArgument(acc);
+                Nd4j.exec(op);
+            } else {
+                INDArray z = Nd4j.zeros(gd.dataType(), ts);
+                ScatterAdd op = new ScatterAdd(z, indices.value(), gd);
+                op.addOutputArgument(z);
+                Nd4j.exec(op);
+                pass(table, z);
+            }
+            if (gd != g) {
+                free(gd);
+            }
+            free(g);
+        }, table);
+    }
+
+    /**
+     * Inverted dropout (torch's nn.Dropout) while training: keep with probability 1-p, scale by 1/(1-p). The mask
+     * comes from the seed and the call's index, so backward regenerates it instead of keeping it.
+     */
+    @Override
+    public Tensor dropout(Tensor x, double p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+        }
+        if (!training || p == 0.0) {
+            return x;
+        }
+        long seed = mix(dropoutSeed, dropoutCalls++);
+        double keepScale = 1.0 / (1.0 - p);
+        INDArray mask = mask(seed, 1.0 - p, x.value().dataType(), x.shape);
+        INDArray y = eager.mul(x.value(), mask).muli(keepScale);
+        free(mask);
+        return fresh(y, (g, out) -> {
+            INDArray m = mask(seed, 1.0 - p, g.dataType(), x.shape);
+            g.muli(m).muli(keepScale);
+            free(m);
+            pass(x, g);
+        }, x);
+    }
+
+    private INDArray mask(long seed, double keep, DataType type, long[] shape) {
+        if (rng == null) {
+            rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        }
+        rng.setSeed(seed);
+        return Nd4j.getExecutioner().exec(new BernoulliDistribution(Nd4j.createUninitialized(type, shape), keep), rng);
+    }
+
+    /** SplitMix64's finaliser of {@code seed + i}: independent-looking seeds for consecutive dropout calls. */
+    private static long mix(long seed, long i) {
+        long z = seed + (i + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
