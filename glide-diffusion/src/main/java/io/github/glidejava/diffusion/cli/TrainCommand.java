@@ -158,7 +158,8 @@ final class TrainCommand implements Callable<Integer> {
                 .keepCheckpoints(keepCheckpoints).logEvery(logEvery).freeze(freeze)
                 .build();
         GlideTrainer.Builder b = GlideTrainer.builder().data(data).output(output).recipe(recipe).resume(resume)
-                .datasetOptions(DatasetOptions.builder().randomCrop(randomCrop).flipProbability(flip)
+                .datasetOptions(DatasetOptions.builder()
+                        .crop(randomCrop ? DatasetOptions.Crop.RANDOM : DatasetOptions.Crop.CENTER).flipProbability(flip)
                         .captionColumn(captionColumn).strict(strict).build())
                 .listener(new TrainingProgress(cl.getErr(), System.console() != null));
         Path modelPath = Path.of(model);

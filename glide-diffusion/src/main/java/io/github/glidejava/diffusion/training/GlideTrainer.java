@@ -149,9 +149,11 @@ public final class GlideTrainer {
         }
         writeJson(output.resolve(CONFIG_FILE), config.toJson());
 
-        TrainingBatches batches = dataState == null
-                ? new TrainingBatches(dataset, recipe.batchSize(), recipe.seed())
-                : new TrainingBatches(dataset, recipe.batchSize(), recipe.seed(), dataState);
+        TrainingBatches.Builder batchesBuilder = TrainingBatches.builder(dataset).batchSize(recipe.batchSize())
+                .seed(recipe.seed());
+        if (dataState != null) {
+            batchesBuilder.resumeFrom(dataState);
+        }
         long totalSteps = totalSteps();
         TrainingStep trainingStep = new TrainingStep(model, diffusion, recipe.lossType(), optimisation);
         for (TrainingListener l : listeners) {
@@ -159,8 +161,9 @@ public final class GlideTrainer {
         }
         long startNanos = System.nanoTime();
         TrainingMetrics last = null;
-        try (BufferedWriter metricsLog = Files.newBufferedWriter(output.resolve(METRICS_FILE), StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        TrainingBatches batches = batchesBuilder.build();
+        try (batches; BufferedWriter metricsLog = Files.newBufferedWriter(output.resolve(METRICS_FILE),
+                StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             while (!limitReached(step, batches, elapsedBefore + seconds(startNanos)) && !cancelled.get()) {
                 long t0 = System.nanoTime();
                 TrainingBatches.Batch batch = batches.next();
@@ -184,9 +187,10 @@ public final class GlideTrainer {
                             elapsedBefore + seconds(startNanos));
                 }
             }
-        }
-        if (checkpoints.latest().map(CheckpointDirectory::step).orElse(-1L) != step) {
-            checkpoint(checkpoints, model, optimisation, step, batches, timesteps, elapsedBefore + seconds(startNanos));
+            if (checkpoints.latest().map(CheckpointDirectory::step).orElse(-1L) != step) {
+                checkpoint(checkpoints, model, optimisation, step, batches, timesteps,
+                        elapsedBefore + seconds(startNanos));
+            }
         }
         writeFinal(model, optimisation);
         for (TrainingListener l : listeners) {
@@ -251,7 +255,7 @@ public final class GlideTrainer {
             quartiles[q] = count[q] == 0 ? Double.NaN : sum[q] / count[q];
         }
         return new TrainingMetrics(step, epoch, r.lossMean(), mean(r.mse()), mean(r.vb()), quartiles, r.gradNorm(),
-                r.lr(), t.length / seconds, seconds);
+                r.lr(), t.length / seconds, seconds, r.forwardSeconds(), r.backwardSeconds(), r.optimiserSeconds());
     }
 
     private static double mean(double[] v) {

@@ -26,6 +26,36 @@ interface TimestepDraw {
     void restore(JsonNode state);
 
     static TimestepDraw create(TrainingRecipe.TimestepSampling kind, int numTimesteps) {
-        throw new UnsupportedOperationException("wired to the schedule samplers at merge");
+        return switch (kind) {
+            case UNIFORM -> new Uniform(numTimesteps);
+            case LOSS_SECOND_MOMENT -> throw new UnsupportedOperationException("loss-second-moment: wired at merge");
+        };
+    }
+
+    /** improved-diffusion's UniformSampler: t uniform in [0, T), every weight 1. */
+    record Uniform(int numTimesteps) implements TimestepDraw {
+        @Override
+        public Draw sample(int batch, SplittableRandom rng) {
+            int[] t = new int[batch];
+            double[] w = new double[batch];
+            for (int i = 0; i < batch; i++) {
+                t[i] = rng.nextInt(numTimesteps);
+                w[i] = 1.0;
+            }
+            return new Draw(t, w);
+        }
+
+        @Override
+        public void update(int[] timesteps, double[] losses) {
+        }
+
+        @Override
+        public JsonNode state() {
+            return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("kind", "uniform");
+        }
+
+        @Override
+        public void restore(JsonNode state) {
+        }
     }
 }

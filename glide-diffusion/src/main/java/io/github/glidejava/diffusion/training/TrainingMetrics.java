@@ -17,9 +17,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param lr            learning rate of the step
  * @param imagesPerSecond images of this step per second of its wall time
  * @param seconds       wall time of the step
+ * @param forwardSeconds   of which the forward passes with the losses
+ * @param backwardSeconds  of which the backward passes
+ * @param optimiserSeconds of which clipping, AdamW and the EMA updates
  */
 public record TrainingMetrics(long step, long epoch, double loss, double mse, double vb, double[] lossQuartiles,
-                              double gradNorm, double lr, double imagesPerSecond, double seconds) {
+                              double gradNorm, double lr, double imagesPerSecond, double seconds,
+                              double forwardSeconds, double backwardSeconds, double optimiserSeconds) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One JSON object (NaN written as null). */
@@ -42,6 +46,9 @@ public record TrainingMetrics(long step, long epoch, double loss, double mse, do
         put(o, "lr", lr);
         put(o, "images_per_s", imagesPerSecond);
         put(o, "seconds", seconds);
+        put(o, "forward_s", forwardSeconds);
+        put(o, "backward_s", backwardSeconds);
+        put(o, "optimiser_s", optimiserSeconds);
         return o.toString();
     }
 

@@ -50,9 +50,16 @@ final class TrainingStep {
         }
     }
 
-    /** The losses of every row, the weighted mean that was differentiated, and what the optimiser did. */
-    record Result(double lossMean, double[] loss, double[] mse, double[] vb, double gradNorm, double lr) {
+    /**
+     * The losses of every row, the weighted mean that was differentiated, what the optimiser did, and where the
+     * time went (forward with the losses, backward, clipping + AdamW + EMA).
+     */
+    record Result(double lossMean, double[] loss, double[] mse, double[] vb, double gradNorm, double lr,
+                  double forwardSeconds, double backwardSeconds, double optimiserSeconds) {
     }
+
+    private long forwardNanos;
+    private long backwardNanos;
 
     Result run(Inputs in, int microBatch, double lr) {
         int n = in.batch();
@@ -61,36 +68,42 @@ final class TrainingStep {
         double[] vb = new double[n];
         double lossMean = 0;
         grads.zero();
+        forwardNanos = 0;
+        backwardNanos = 0;
         for (int from = 0; from < n; from += microBatch) {
             int to = Math.min(n, from + microBatch);
             lossMean += microStep(in, from, to, n, loss, mse, vb);
         }
+        long t0 = System.nanoTime();
         double norm = optimisation.step(lr);
-        return new Result(lossMean, loss, mse, vb, norm, lr);
+        double optimiser = (System.nanoTime() - t0) / 1e9;
+        return new Result(lossMean, loss, mse, vb, norm, lr, forwardNanos / 1e9, backwardNanos / 1e9, optimiser);
     }
 
     /** Forward and backward of rows [from, to); returns their share of the batch's weighted mean loss. */
     private double microStep(Inputs in, int from, int to, int batch, double[] loss, double[] mse, double[] vb) {
+        long t0 = System.nanoTime();
         TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(in.dropoutSeed() + from);
         int[] t = java.util.Arrays.copyOfRange(in.t(), from, to);
-        Tensor x0 = ops.input(rows(in.xStart(), from, to), false);
-        Tensor noise = ops.input(rows(in.noise(), from, to), false);
         Tensor tokens = ops.input(rows(in.tokens(), from, to), false);
         Tensor mask = ops.input(rows(in.mask(), from, to), false);
         Tensor lowRes = in.lowRes() == null ? null : ops.input(rows(in.lowRes(), from, to), false);
         var terms = losses.compute(ops, (xT, timesteps) -> {
             UNetInputs<Tensor> u = UNetInputs.of(xT, timesteps, tokens, mask);
             return model.forward(ops, lowRes == null ? u : u.withLowRes(lowRes));
-        }, x0, t, noise);
+        }, rows(in.xStart(), from, to), t, rows(in.noise(), from, to));
         double[] w = java.util.Arrays.copyOfRange(in.weights(), from, to);
-        // (terms.loss * weights).mean() over the whole batch: this micro-batch contributes sum / batch
-        Tensor weighted = ops.mul(terms.loss(), ops.constant(Nd4j.createFromArray(toFloat(w))));
-        Tensor share = ops.mul(ops.mean(weighted, false, 0), (double) (to - from) / batch);
+        // (terms.loss * weights).mean() over the whole batch: this micro-batch contributes its mean * rows / batch
+        Tensor share = ops.mul(io.github.glidejava.diffusion.loss.TrainingLosses.weightedMean(ops, terms.loss(),
+                Nd4j.createFromArray(toFloat(w))), (double) (to - from) / batch);
         double value = share.value().getDouble(0);
         copyRows(terms.loss(), loss, from);
         copyRows(terms.mse(), mse, from);
         copyRows(terms.vb(), vb, from);
+        long t1 = System.nanoTime();
         ops.backward(share);
+        forwardNanos += t1 - t0;
+        backwardNanos += System.nanoTime() - t1;
         return value;
     }
 

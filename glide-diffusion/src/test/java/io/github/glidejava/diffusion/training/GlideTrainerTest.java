@@ -34,7 +34,7 @@ class GlideTrainerTest {
 
     static GlideModelConfig tiny() throws IOException {
         return GlideModelConfig.fromJson(TrainingPresets.resolve("tiny16", null).toJson()).toBuilder()
-                .numChannels(16).numHeadChannels(16).xfWidth(16).xfLayers(1).build();
+                .numChannels(32).xfWidth(16).xfLayers(1).build();
     }
 
     static TrainingRecipe.Builder recipe() {
@@ -53,7 +53,7 @@ class GlideTrainerTest {
     @Test
     void lossFallsAndTheOutputLoadsAsAModel(@TempDir Path out) throws IOException {
         GlideTrainer.Result r = GlideTrainer.builder().model(tiny()).data(data).output(out)
-                .recipe(recipe().steps(30).lossType(io.github.glidejava.diffusion.loss.LossType.MSE).build())
+                .recipe(recipe().steps(30).logEvery(1).lossType(io.github.glidejava.diffusion.loss.LossType.MSE).build())
                 .build().train();
         assertEquals(30, r.steps());
         List<Double> l = losses(out);
