@@ -67,6 +67,7 @@ public final class GlideTrainer {
     static final String CONFIG_FILE = "config.json";
     static final String METRICS_FILE = "metrics.jsonl";
     static final String STATE_FILE = "trainer.json";
+    static final String LOSS_CURVE_FILE = "loss.png";
 
     private final GlideModelConfig config;
     private final Path finetune;
@@ -277,6 +278,7 @@ public final class GlideTrainer {
             CheckpointDirectory.writeString(tmp.resolve(STATE_FILE), state.toPrettyString());
         });
         checkpoints.prune(recipe.keepCheckpoints());
+        LossCurve.write(output.resolve(METRICS_FILE), output.resolve(LOSS_CURVE_FILE));
         for (TrainingListener l : listeners) {
             l.checkpointWritten(step, dir);
         }
