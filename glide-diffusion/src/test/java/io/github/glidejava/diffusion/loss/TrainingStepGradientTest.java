@@ -1,0 +1,166 @@
+package io.github.glidejava.diffusion.loss;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.github.glidejava.core.io.StateDict;
+import io.github.glidejava.core.testing.RefFixtures;
+import io.github.glidejava.diffusion.Fixture;
+import io.github.glidejava.diffusion.GaussianDiffusion;
+import io.github.glidejava.diffusion.VarianceType;
+import io.github.glidejava.nn.ops.SameDiffOps;
+import io.github.glidejava.nn.params.ParameterStore;
+import io.github.glidejava.nn.train.AdamW;
+import io.github.glidejava.nn.train.AdamWOptions;
+import io.github.glidejava.nn.train.Ema;
+import io.github.glidejava.nn.train.GradientClipping;
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.Text2ImUNet;
+import io.github.glidejava.nn.unet.UNetInputs;
+
+/**
+ * A whole training step of every single-step {@code training/*} file with the U-Net and the loss in ONE SameDiff
+ * graph ({@link TrainingLosses#compute} with a {@link TensorModel} running the U-Net on {@link SameDiffOps}): the
+ * gradients of {@code (loss * weights).mean()} for every parameter against {@code grad.<key>}, then clipping,
+ * AdamW and EMA on those gradients against {@code param_after} / {@code ema_after}. Tolerances from the file's
+ * metadata: gradients {@code 4 dev + 1e-6 max} per tensor plus {@code 1e-7} of the largest gradient (SameDiff's
+ * float32 backward sums in another order than torch's, which shows on tensors whose gradients are tiny), and
+ * zero-gradient parameters absolutely; the parameters after the step additionally allow the first-order effect of
+ * this step's gradient difference through Adam, {@code lr / eps * max|dg|} (Adam's first step is
+ * {@code lr g / (|g| + eps)}, whose slope in g is at most {@code lr / eps}).
+ */
+class TrainingStepGradientTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TestFactory
+    Stream<DynamicTest> wholeRecordedSteps() throws Exception {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Path f : RefFixtures.list("training", ".safetensors")) {
+            boolean single;
+            try (Fixture fx = Fixture.open(f)) {
+                single = fx.has("output.model_output") && fx.tensors.names().stream().anyMatch(n -> n.startsWith("grad."));
+            }
+            if (single) {
+                tests.add(DynamicTest.dynamicTest(f.getFileName().toString(), () -> check(f)));
+            }
+        }
+        assertTrue(!tests.isEmpty(), "no single-step training file in " + RefFixtures.dir());
+        return tests.stream();
+    }
+
+    private static void check(Path file) throws Exception {
+        try (Fixture fx = Fixture.open(file)) {
+            String name = fx.name();
+            GlideModelConfig config = GlideModelConfig.fromOptions(fx.cfg("options"));
+            Text2ImUNet model = Text2ImUNet.create(config);
+            model.loadStateDict(StateDict.load(RefFixtures.require(fx.cfg("params_file").asText())).subDict("param."));
+            ParameterStore store = model.parameters();
+            GaussianDiffusion diffusion = GaussianDiffusion.builder().schedule(fx.cfg("noise_schedule").asText())
+                    .steps(fx.cfg("diffusion_steps").asInt())
+                    .varianceType(VarianceType.valueOf(fx.cfg("model_var_type").asText())).build();
+            TrainingLosses losses = new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText()));
+
+            SameDiff sd = SameDiff.create();
+            SameDiffOps ops = new SameDiffOps(sd, store, true, true);
+            SDVariable tokens = ops.constant(fx.get("input.tokens"));
+            SDVariable mask = ops.constant(fx.get("input.mask"));
+            SDVariable lowRes = fx.has("input.low_res") ? ops.constant(fx.get("input.low_res")) : null;
+            TensorModel<SDVariable> unet = (x, ts) -> model.forward(ops,
+                    new UNetInputs<>(x, ts, tokens, mask, lowRes, null, null));
+            long[] t = fx.get("input.t").toLongVector();
+            int[] ti = new int[t.length];
+            for (int i = 0; i < t.length; i++) {
+                ti[i] = Math.toIntExact(t[i]);
+            }
+            LossTerms<SDVariable> terms = losses.compute(ops, unet, fx.get("input.x_start"), ti, fx.get("input.noise"));
+            SDVariable objective = TrainingLosses.weightedMean(ops, terms.loss(), fx.get("input.weights"));
+            sd.setLossVariables(objective.name());
+            long start = System.nanoTime();
+            Map<String, INDArray> raw = sd.calculateGradients(Map.of(), store.keys());
+            System.out.printf("%s: SameDiff forward + backward %.1f s%n", name, (System.nanoTime() - start) / 1e9);
+
+            JsonNode md = JSON.readTree(fx.tensors.metadata().get("fp64_deviation_per_param"));
+            Set<String> zero = new HashSet<>();
+            for (JsonNode k : JSON.readTree(fx.tensors.metadata().get("zero_gradient_params"))) {
+                zero.add(k.asText());
+            }
+            double maxGrad = 0;
+            for (String k : store.keys()) {
+                maxGrad = Math.max(maxGrad, fx.get("grad." + k).amaxNumber().doubleValue());
+            }
+            Map<String, INDArray> grads = new LinkedHashMap<>();
+            Map<String, Double> gradDiff = new LinkedHashMap<>();
+            double worst = 0;
+            for (String k : store.keys()) {
+                INDArray g = raw.get(k);
+                if (g == null) {
+                    fail(name + ": no gradient for " + k);
+                }
+                grads.put(k, g.castTo(DataType.FLOAT).dup('c'));
+                INDArray torch = store.spec(k).layout().toTorch(g);
+                INDArray want = fx.get("grad." + k);
+                double diff = Fixture.maxAbsDiff(want, torch);
+                if (zero.contains(k)) {
+                    gradDiff.put(k, diff);
+                    assertTrue(torch.amaxNumber().doubleValue() <= 1e-6 * maxGrad, name + ": " + k
+                            + " has a mathematically zero gradient, got max " + torch.amaxNumber());
+                    continue;
+                }
+                JsonNode d = md.get("grad").get(k);
+                double tol = 4 * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble() + 1e-7 * maxGrad;
+                gradDiff.put(k, diff);
+                worst = Math.max(worst, diff / tol);
+                assertTrue(diff <= tol, name + ": grad." + k + " max |diff| " + diff + " > tolerance " + tol);
+            }
+            System.out.printf("%s: gradients of %d parameters, worst |diff| / tolerance %.3f%n", name, grads.size(),
+                    worst);
+
+            // the rest of the step on these gradients
+            JsonNode opt = fx.cfg("optimizer");
+            AdamW adam = new AdamW(store, AdamWOptions.builder().lr(opt.get("lr").asDouble())
+                    .betas(opt.get("betas").get(0).asDouble(), opt.get("betas").get(1).asDouble())
+                    .eps(opt.get("eps").asDouble()).weightDecay(opt.get("weight_decay").asDouble()).build());
+            Ema ema = new Ema(store, fx.cfg("ema_rate").asDouble());
+            JsonNode clip = fx.cfg("clip_grad_norm");
+            double norm = clip.isNull() ? GradientClipping.totalNorm(grads)
+                    : GradientClipping.clipGradNorm(grads, clip.get("max_norm").asDouble());
+            JsonNode nd = JSON.readTree(fx.tensors.metadata().get("fp64_deviation")).get("grad_norm");
+            assertEquals(fx.get("output.grad_norm").getDouble(0), norm, 4 * nd.get("max_abs").asDouble()
+                    + 1e-6 * nd.get("max_abs_ref").asDouble(), name + ": grad_norm");
+            adam.step(grads);
+            ema.update();
+            double worstParam = 0;
+            double slope = adam.options().lr() / adam.options().eps();
+            for (String k : store.keys()) {
+                JsonNode d = md.get("param_after").get(k);
+                double tol = 4 * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble() + slope * gradDiff.get(k);
+                double diff = Fixture.maxAbsDiff(fx.get("param_after." + k), store.getTorch(k));
+                double diffEma = Fixture.maxAbsDiff(fx.get("ema_after." + k), ema.toTorch(0).get(k));
+                worstParam = Math.max(worstParam, Math.max(diff, diffEma) / tol);
+                assertTrue(diff <= tol, name + ": param_after." + k + " max |diff| " + diff + " > " + tol);
+                assertTrue(diffEma <= tol, name + ": ema_after." + k + " max |diff| " + diffEma + " > " + tol);
+            }
+            System.out.printf("%s: param_after / ema_after worst |diff| / tolerance %.3f%n", name, worstParam);
+        }
+    }
+}
