@@ -33,6 +33,9 @@ import io.github.glidejava.core.text.TokenBatch;
 import io.github.glidejava.diffusion.GaussianDiffusion;
 import io.github.glidejava.diffusion.SeededNoise;
 import io.github.glidejava.diffusion.pipeline.GlideModel;
+import io.github.glidejava.diffusion.resample.LossAwareSampler;
+import io.github.glidejava.diffusion.resample.Sample;
+import io.github.glidejava.diffusion.resample.ScheduleSampler;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 
@@ -118,7 +121,9 @@ public final class GlideTrainer {
         Text2ImUNet model = Text2ImUNet.create(config);
         GaussianDiffusion diffusion = GaussianDiffusion.builder().schedule(config.noiseSchedule())
                 .steps(config.diffusionSteps()).build();
-        TimestepDraw timesteps = TimestepDraw.create(recipe.timestepSampler(), diffusion.numTimesteps());
+        // the timestep sampler draws from a stream of its own (no step uses seed index -2), saved in checkpoints
+        ScheduleSampler timesteps = ScheduleSampler.named(recipe.timestepSampler().id(), diffusion,
+                stepSeed(recipe.seed(), -2));
 
         long step = 0;
         double elapsedBefore = 0;
@@ -130,7 +135,7 @@ public final class GlideTrainer {
             step = state.get("step").asLong();
             elapsedBefore = state.path("elapsed_seconds").asDouble();
             dataState = TrainingBatches.State.fromJson(state.get("data").toString());
-            timesteps.restore(state.get("timestep_sampler"));
+            SamplerState.restore(timesteps, state.get("timestep_sampler"));
             model.loadStateDict(StateDict.load(latest.resolve(MODEL_FILE)));
             optimisation = new Optimisation(model.parameters(), recipe);
             optimisation.restore(latest);
@@ -171,7 +176,9 @@ public final class GlideTrainer {
                 TrainingStep.Inputs inputs = inputs(batch, step, diffusion, timesteps);
                 TrainingStep.Result r = trainingStep.run(inputs, recipe.effectiveMicroBatch(),
                         recipe.learningRate(step, totalSteps));
-                timesteps.update(inputs.t(), r.loss());
+                if (timesteps instanceof LossAwareSampler aware) {
+                    aware.updateWithAllLosses(inputs.t(), r.loss());
+                }
                 step++;
                 double secs = seconds(t0);
                 last = metrics(step, batches.state().epoch(), r, inputs.t(), diffusion.numTimesteps(), secs);
@@ -202,7 +209,7 @@ public final class GlideTrainer {
 
     /** The step's inputs: captions (with dropout), timesteps, noise and dropout seed, all from the step's own RNG. */
     private TrainingStep.Inputs inputs(TrainingBatches.Batch batch, long step, GaussianDiffusion diffusion,
-                                       TimestepDraw timesteps) {
+                                       ScheduleSampler timesteps) {
         SplittableRandom rng = new SplittableRandom(stepSeed(recipe.seed(), step));
         List<String> captions = new ArrayList<>(batch.captions().size());
         for (String caption : batch.captions()) {
@@ -211,11 +218,11 @@ public final class GlideTrainer {
         TokenBatch tokens = tokenizer.encodeBatch(captions, config.textCtx());
         INDArray images = batch.images();
         int n = (int) images.size(0);
-        TimestepDraw.Draw draw = timesteps.sample(n, rng);
+        Sample draw = timesteps.sample(n);
         INDArray noise = new SeededNoise(rng.nextLong()).next(images.shape());
         INDArray lowRes = config.superRes() ? LowResolution.of(images) : null;
         return new TrainingStep.Inputs(images, draw.timesteps(), noise, tokens.tokens(), tokens.mask(), lowRes,
-                draw.weights(), rng.nextLong());
+                toDouble(draw.weights()), rng.nextLong());
     }
 
     /** A well-mixed seed for one step (SplitMix64's finaliser over seed and step). */
@@ -259,12 +266,20 @@ public final class GlideTrainer {
                 r.lr(), t.length / seconds, seconds, r.forwardSeconds(), r.backwardSeconds(), r.optimiserSeconds());
     }
 
+    private static double[] toDouble(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
     private static double mean(double[] v) {
         return Arrays.stream(v).average().orElse(Double.NaN);
     }
 
     private void checkpoint(CheckpointDirectory checkpoints, Text2ImUNet model, Optimisation optimisation, long step,
-                            TrainingBatches batches, TimestepDraw timesteps, double elapsed) throws IOException {
+                            TrainingBatches batches, ScheduleSampler timesteps, double elapsed) throws IOException {
         Path dir = checkpoints.write(step, tmp -> {
             SafeTensors.write(tmp.resolve(MODEL_FILE), model.parameters().toTorch(), modelMetadata());
             optimisation.save(tmp, modelMetadata());
@@ -272,7 +287,7 @@ public final class GlideTrainer {
             state.put("step", step);
             state.put("elapsed_seconds", elapsed);
             state.set("data", JSON.readTree(batches.state().toJson()));
-            state.set("timestep_sampler", timesteps.state());
+            state.set("timestep_sampler", SamplerState.save(timesteps));
             state.set("recipe", JSON.readTree(recipe.toJson()));
             state.set("options", JSON.readTree(config.toJson()));
             CheckpointDirectory.writeString(tmp.resolve(STATE_FILE), state.toPrettyString());

@@ -54,7 +54,14 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
     public enum LrDecay { CONSTANT, COSINE }
 
     /** improved-diffusion's schedule samplers: {@code uniform} and {@code loss-second-moment}. */
-    public enum TimestepSampling { UNIFORM, LOSS_SECOND_MOMENT }
+    public enum TimestepSampling {
+        UNIFORM, LOSS_SECOND_MOMENT;
+
+        /** improved-diffusion's name. */
+        public String id() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -135,7 +142,7 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
         emaRates.forEach(ema::add);
         o.put("uncond_p", uncondP);
         o.put("loss_type", lossType.name());
-        o.put("timestep_sampler", timestepSampler.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        o.put("timestep_sampler", timestepSampler.id());
         o.put("seed", seed);
         o.put("checkpoint_every", checkpointEvery);
         o.put("keep_checkpoints", keepCheckpoints);
