@@ -60,24 +60,47 @@ final class TrainingStep {
 
     private long forwardNanos;
     private long backwardNanos;
+    private double[] lastLoss;
+    private double[] lastMse;
+    private double[] lastVb;
+    private double lastLossMean;
 
     Result run(Inputs in, int microBatch, double lr) {
+        Gradients g = computeGradients(in, microBatch);
+        long t0 = System.nanoTime();
+        double norm = optimisation.step(lr);
+        double optimiser = (System.nanoTime() - t0) / 1e9;
+        return new Result(lastLossMean, lastLoss, lastMse, lastVb, norm, lr, forwardNanos / 1e9, backwardNanos / 1e9,
+                optimiser);
+    }
+
+    /**
+     * Forward and backward over every micro-batch: afterwards {@link Optimisation#gradients()} holds the gradient of
+     * the batch's weighted mean loss (not yet clipped).
+     */
+    Gradients computeGradients(Inputs in, int microBatch) {
         int n = in.batch();
-        double[] loss = new double[n];
-        double[] mse = new double[n];
-        double[] vb = new double[n];
-        double lossMean = 0;
+        lastLoss = new double[n];
+        lastMse = new double[n];
+        lastVb = new double[n];
+        lastLossMean = 0;
         grads.zero();
         forwardNanos = 0;
         backwardNanos = 0;
         for (int from = 0; from < n; from += microBatch) {
             int to = Math.min(n, from + microBatch);
-            lossMean += microStep(in, from, to, n, loss, mse, vb);
+            lastLossMean += microStep(in, from, to, n, lastLoss, lastMse, lastVb);
         }
-        long t0 = System.nanoTime();
-        double norm = optimisation.step(lr);
-        double optimiser = (System.nanoTime() - t0) / 1e9;
-        return new Result(lossMean, loss, mse, vb, norm, lr, forwardNanos / 1e9, backwardNanos / 1e9, optimiser);
+        return grads;
+    }
+
+    /** The loss terms of every row of the last {@link #computeGradients}. */
+    double[] lastLoss() {
+        return lastLoss.clone();
+    }
+
+    double lastLossMean() {
+        return lastLossMean;
     }
 
     /** Forward and backward of rows [from, to); returns their share of the batch's weighted mean loss. */
