@@ -30,12 +30,12 @@ public final class BenchSummary {
         }
         GlideBackend.init();
         JsonNode root = new ObjectMapper().readTree(Path.of(args[0]).toFile());
-        Map<LayerCase, Map<String, Double>> medians = new TreeMap<>();
+        Map<BaseLayerShape, Map<String, Double>> medians = new TreeMap<>();
         Map<String, String> columns = new LinkedHashMap<>();
         for (JsonNode r : root) {
             String bench = r.get("benchmark").asText();
             String method = bench.substring(bench.lastIndexOf('.') + 1);
-            LayerCase layer = LayerCase.valueOf(r.get("params").get("layer").asText());
+            BaseLayerShape layer = BaseLayerShape.valueOf(r.get("params").get("layer").asText());
             JsonNode pm = r.get("primaryMetric");
             JsonNode pct = pm.get("scorePercentiles");
             double median = pct != null && pct.has("50.0") ? pct.get("50.0").asDouble() : pm.get("score").asDouble();
@@ -51,8 +51,8 @@ public final class BenchSummary {
         }
         System.out.println(head);
         System.out.println(rule);
-        for (Map.Entry<LayerCase, Map<String, Double>> e : medians.entrySet()) {
-            LayerCase.Instance inst = e.getKey().create();
+        for (Map.Entry<BaseLayerShape, Map<String, Double>> e : medians.entrySet()) {
+            BaseLayerShape.Instance inst = e.getKey().create();
             double gflop = forwardFlops(inst) / 1e9;
             StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %-52s | %8.2f |",
                     e.getKey().description(), gflop));
@@ -70,7 +70,7 @@ public final class BenchSummary {
         }
     }
 
-    static long forwardFlops(LayerCase.Instance inst) {
+    static long forwardFlops(BaseLayerShape.Instance inst) {
         FlopCounter fc = new FlopCounter(inst.layer.params());
         java.util.List<FlopCounter.Sym> in = new java.util.ArrayList<>();
         inst.inputShapes.values().forEach(s -> in.add(fc.input(s)));

@@ -27,7 +27,7 @@ import io.github.glidejava.nn.ops.SameDiffOps;
 import io.github.glidejava.nn.params.ParameterStore;
 
 /**
- * GLIDE's layers at the base model's real shapes ({@link LayerCase}, batch 2): forward on the eager back-end (as
+ * GLIDE's layers at the base model's real shapes ({@link BaseLayerShape}, batch 2): forward on the eager back-end (as
  * it is, and with oneDNN sgemm products: oneDNN kernels, {@link EagerOps#usesOneDnnKernels()}),
  * forward of a SameDiff inference graph (parameters as constants, inputs as placeholders), and forward+backward of
  * a SameDiff training graph (parameters and inputs as variables, so every gradient a layer inside the network needs is
@@ -47,9 +47,9 @@ public class LayerBenchmark {
     @State(Scope.Benchmark)
     public abstract static class Base {
         @Param
-        public LayerCase layer;
+        public BaseLayerShape layer;
 
-        LayerCase.Instance inst;
+        BaseLayerShape.Instance inst;
         ParameterStore params;
         Map<String, INDArray> inputs;
 

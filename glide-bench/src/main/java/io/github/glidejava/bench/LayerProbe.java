@@ -14,8 +14,8 @@ import io.github.glidejava.nn.ops.SameDiffOps;
 import io.github.glidejava.nn.params.ParameterStore;
 
 /**
- * The eager back-end with and without the sgemm kernels on each {@link LayerCase}, interleaved call by call (JMH runs
- * one benchmark after another, so on a shared machine a load change between them shows up as a difference).
+ * The eager back-end with and without the sgemm kernels on each {@link BaseLayerShape}, interleaved call by call
+ * (JMH runs one benchmark after another, so on a shared machine a load change between them shows up as a difference).
  *
  * With {@code --samediff} the SameDiff forward and forward+backward (training graph, see {@link LayerBenchmark})
  * join the rotation.
@@ -34,17 +34,17 @@ public final class LayerProbe {
         List<String> a = new ArrayList<>(List.of(args));
         boolean sameDiff = a.remove("--samediff");
         int reps = a.size() > 0 ? Integer.parseInt(a.get(0)) : 9;
-        List<LayerCase> cases = new ArrayList<>();
+        List<BaseLayerShape> cases = new ArrayList<>();
         if (a.size() > 1) {
             for (String s : a.get(1).split(",")) {
-                cases.add(LayerCase.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT)));
+                cases.add(BaseLayerShape.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT)));
             }
         } else {
-            cases.addAll(List.of(LayerCase.values()));
+            cases.addAll(List.of(BaseLayerShape.values()));
         }
         System.out.println("machine: " + MachineInfo.describe());
-        for (LayerCase lc : cases) {
-            LayerCase.Instance inst = lc.create();
+        for (BaseLayerShape lc : cases) {
+            BaseLayerShape.Instance inst = lc.create();
             ParameterStore p = inst.randomParameters(1);
             Map<String, INDArray> inputs = inst.randomInputs(2);
             List<INDArray> in = new ArrayList<>(inputs.values());

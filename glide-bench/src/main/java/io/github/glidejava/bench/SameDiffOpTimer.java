@@ -22,7 +22,7 @@ import io.github.glidejava.nn.params.ParameterStore;
 
 /**
  * Where a SameDiff forward+backward spends its time, by op type (a listener timing each op's execution; ops run
- * synchronously on the CPU). Runs the training graph of {@link LayerCase}s as in {@link LayerBenchmark}.
+ * synchronously on the CPU). Runs the training graph of {@link BaseLayerShape}s as in {@link LayerBenchmark}.
  *
  * <pre>java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.SameDiffOpTimer [LAYER,...]</pre>
  */
@@ -50,12 +50,12 @@ public final class SameDiffOpTimer extends BaseListener {
 
     public static void main(String[] args) {
         GlideBackend.init();
-        List<LayerCase> cases = new ArrayList<>();
+        List<BaseLayerShape> cases = new ArrayList<>();
         for (String s : (args.length > 0 ? args[0] : "RES32,ATTN32,XF").split(",")) {
-            cases.add(LayerCase.valueOf(s.trim().toUpperCase(Locale.ROOT)));
+            cases.add(BaseLayerShape.valueOf(s.trim().toUpperCase(Locale.ROOT)));
         }
-        for (LayerCase lc : cases) {
-            LayerCase.Instance inst = lc.create();
+        for (BaseLayerShape lc : cases) {
+            BaseLayerShape.Instance inst = lc.create();
             ParameterStore p = inst.randomParameters(1);
             Map<String, INDArray> inputs = inst.randomInputs(2);
             SameDiff sd = SameDiff.create();

@@ -1,6 +1,5 @@
 package io.github.glidejava.diffusion;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -8,60 +7,24 @@ import org.junit.jupiter.api.Assertions;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.glidejava.core.testing.RefFixture;
 
-import io.github.glidejava.core.GlideBackend;
-import io.github.glidejava.core.io.SafeTensors;
-
-/** A reference fixture file: its tensors and its parsed {@code __metadata__.config}. */
-public final class Fixture implements AutoCloseable {
-    static {
-        GlideBackend.init();
+/**
+ * A reference fixture file ({@link RefFixture} reads it) that must record a {@code config}, with the slicing and
+ * comparison helpers of the diffusion tests.
+ */
+public final class Fixture extends RefFixture {
+    private Fixture(Path file) {
+        super(file);
     }
 
-    public final Path file;
-    public final SafeTensors tensors;
-    public final JsonNode config;
-
-    private Fixture(Path file, SafeTensors tensors, JsonNode config) {
-        this.file = file;
-        this.tensors = tensors;
-        this.config = config;
-    }
-
-    public static Fixture open(Path file) throws IOException {
-        SafeTensors st = SafeTensors.open(file);
-        String cfg = st.metadata().get("config");
-        if (cfg == null) {
-            st.close();
+    public static Fixture open(Path file) {
+        Fixture f = new Fixture(file);
+        if (!f.hasConfig()) {
+            f.close();
             throw new IllegalStateException(file + ": no __metadata__.config");
         }
-        return new Fixture(file, st, new ObjectMapper().readTree(cfg));
-    }
-
-    public String name() {
-        return file.getFileName().toString();
-    }
-
-    public boolean has(String tensor) {
-        return tensors.contains(tensor);
-    }
-
-    public INDArray get(String tensor) {
-        if (!tensors.contains(tensor)) {
-            Assertions.fail(file + " has no tensor '" + tensor + "'");
-        }
-        return tensors.get(tensor);
-    }
-
-    /** A config value, failing clearly when absent. */
-    public JsonNode cfg(String key) {
-        JsonNode n = config.get(key);
-        if (n == null) {
-            Assertions.fail(file + ": config has no '" + key + "'");
-        }
-        return n;
+        return f;
     }
 
     /** Slice i of a stacked tensor [S, ...] as a dense [...] array. */
@@ -71,11 +34,6 @@ public final class Fixture implements AutoCloseable {
 
     public static int[] ints(INDArray a) {
         return a.castTo(DataType.INT).toIntVector();
-    }
-
-    @Override
-    public void close() {
-        tensors.close();
     }
 
     /** Element-wise |actual - expected| <= atol + rtol |expected|, reporting the worst element. */

@@ -39,6 +39,7 @@ import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetGraph;
 import io.github.glidejava.nn.unet.UNetInputs;
 import io.github.glidejava.nn.xf.MultiheadAttention;
+import io.github.glidejava.core.testing.RefFixture;
 
 /**
  * The eager and the SameDiff back-end compute the same thing: on every layer fixture, on layer options the
@@ -63,7 +64,7 @@ class BackendAgreementTest {
         List<DynamicNode> nodes = new ArrayList<>();
         for (Path file : RefFixtures.list("layers", ".safetensors")) {
             nodes.add(DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-                LayerCase lc = LayerCase.of(new Fixture(file));
+                LayerCase lc = LayerCase.of(RefFixture.open(file));
                 agree(file.getFileName().toString(), lc.runEager(), lc.runSameDiff());
             }));
         }

@@ -6,11 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.GlideModelKind;
+import io.github.glidejava.nn.unet.Text2ImUNet;
+import io.github.glidejava.nn.unet.UNetBlocks;
 
 class GlideModelConfigTest {
 
@@ -134,5 +140,79 @@ class GlideModelConfigTest {
         assertTrue(c.cacheTextEmb());
         Map<String, Object> o = c.toOptions();
         assertEquals(false, o.get("use_fp16"));
+    }
+
+    @Test
+    void everyOptionHasOneEntryThatTheBuilderJsonAndOptionsShare() {
+        Map<String, Object> defaults = GlideModelConfig.base().toOptions();
+        assertEquals(List.of("image_size", "num_channels", "num_res_blocks", "channel_mult", "num_heads",
+                "num_head_channels", "num_heads_upsample", "attention_resolutions", "dropout", "text_ctx", "xf_width",
+                "xf_layers", "xf_heads", "xf_final_ln", "xf_padding", "diffusion_steps", "noise_schedule",
+                "timestep_respacing", "use_scale_shift_norm", "resblock_updown", "use_fp16", "cache_text_emb",
+                "inpaint", "super_res", "n_vocab"), new ArrayList<>(defaults.keySet()));
+        // each option read from JSON lands in its own accessor and comes back out under its name
+        GlideModelConfig c = GlideModelConfig.fromJson("{\"num_res_blocks\": 2, \"num_heads_upsample\": 4,"
+                + " \"timestep_respacing\": \"ddim25\", \"xf_final_ln\": false, \"n_vocab\": 1000, \"dropout\": 0}");
+        assertEquals(2, c.numResBlocks());
+        assertEquals(4, c.numHeadsUpsample());
+        assertEquals("ddim25", c.timestepRespacing());
+        assertFalse(c.xfFinalLn());
+        assertEquals(1000, c.vocabSize());
+        assertEquals(0.0, c.dropout());
+        assertEquals(c, GlideModelConfig.base().toBuilder().numResBlocks(2).numHeadsUpsample(4)
+                .timestepRespacing("ddim25").xfFinalLn(false).vocabSize(1000).dropout(0.0).build());
+        // a value checked on its own names the option and what it must be
+        String m = invalid(GlideModelConfig.builder().numResBlocks(0).numHeadsUpsample(0).diffusionSteps(-3));
+        assertTrue(m.contains("num_res_blocks must be >= 1, got 0"), m);
+        assertTrue(m.contains("num_heads_upsample must be -1 (same as num_heads) or positive, got 0"), m);
+        assertTrue(m.contains("diffusion_steps must be positive, got -3"), m);
+        m = invalid(GlideModelConfig.builder().noiseSchedule("cosine"));
+        assertTrue(m.contains("noise_schedule must be linear or squaredcos_cap_v2, got 'cosine'"), m);
+    }
+
+    @Test
+    void modelKindsAreOneEnumThatPresetsAndClassesRead() {
+        for (GlideModelKind k : GlideModelKind.values()) {
+            GlideModelConfig c = GlideModelConfig.preset(k.id());
+            assertEquals(k, c.kind());
+            assertEquals(k.preset(), c);
+            assertEquals(k.modelClass(), c.modelClass());
+            assertEquals(k.inChannels(), c.unetInChannels());
+            assertEquals(k.modelClass().toLowerCase(Locale.ROOT),
+                    Text2ImUNet.create(c).getClass().getSimpleName()
+                            .toLowerCase(Locale.ROOT));
+        }
+    }
+
+    @Test
+    void unetBlocksAreTheModelsStateDictBlocks() {
+        GlideModelConfig c = GlideModelConfig.builder().imageSize(32).channelMult("1,1,2").numChannels(32)
+                .numResBlocks(2).attentionResolutions("16,8").numHeadChannels(32).xfWidth(32).xfHeads(2).xfLayers(1)
+                .build();
+        Map<String, long[]> shapes = Text2ImUNet.create(c).expectedShapes();
+        UNetBlocks blocks = UNetBlocks.of(
+                c.channelMultiplier().length, c.numResBlocks(), c.attentionDownsampleRates());
+        assertEquals(1 + 3 * 2 + 2, blocks.input().size());
+        assertEquals(3 * 3, blocks.output().size());
+        List<UNetBlocks.Block> all = new ArrayList<>(blocks.input());
+        all.add(blocks.middle());
+        all.addAll(blocks.output());
+        for (UNetBlocks.Block b : all) {
+            String p = b.prefix() + ".";
+            assertTrue(shapes.keySet().stream().anyMatch(k -> k.startsWith(p)), p);
+            assertEquals(b.attention(), shapes.containsKey(p + "1.qkv.weight"), p + " attention");
+            if (b.res()) {
+                assertTrue(shapes.containsKey(p + "0.in_layers.2.weight"), p + " ResBlock");
+            }
+            if (b.part() == UNetBlocks.Part.OUTPUT) {
+                int next = b.attention() ? 2 : 1;
+                assertEquals(b.resample(), shapes.containsKey(p + next + ".in_layers.0.weight"), p + " upsampling");
+            } else if (b.part() == UNetBlocks.Part.INPUT && b.index() > 0) {
+                assertEquals(!b.res(), b.resample(), p + " downsampling");
+                assertTrue(shapes.containsKey(p + "0.in_layers.0.weight"), p);
+            }
+        }
+        assertEquals(blocks.input().size(), shapes.keySet().stream().filter(k -> k.startsWith("input_blocks."))
+                .map(k -> k.split("\\.")[1]).distinct().count());
     }
 }

@@ -11,13 +11,14 @@ import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetInputs;
+import io.github.glidejava.core.testing.RefFixture;
 
 /** A model forward fixture: the model built from its options, weights from params_file or pt_file. */
 final class ModelCase {
-    final Fixture fixture;
+    final RefFixture fixture;
     final GlideModelConfig config;
 
-    ModelCase(Fixture f) {
+    ModelCase(RefFixture f) {
         this.fixture = f;
         JsonNode options = f.config.get("options");
         if (options == null) {
@@ -51,7 +52,7 @@ final class ModelCase {
     }
 
     UNetInputs<INDArray> inputs() {
-        var in = fixture.inputs;
+        var in = fixture.inputs();
         for (String k : in.keySet()) {
             if (!java.util.Set.of("x", "timesteps", "tokens", "mask", "low_res", "inpaint_image", "inpaint_mask").contains(k)) {
                 throw new IllegalStateException(fixture.file + ": unknown model input '" + k + "'");

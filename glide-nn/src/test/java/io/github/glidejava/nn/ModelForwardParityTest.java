@@ -19,6 +19,7 @@ import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetGraph;
 import io.github.glidejava.nn.unet.UNetInputs;
+import io.github.glidejava.core.testing.RefFixture;
 
 /**
  * Every {@code models/*_forward.safetensors}: the model built from the fixture's options, its checkpoint loaded
@@ -37,7 +38,7 @@ class ModelForwardParityTest {
     List<DynamicNode> everyModelForwardFixture() {
         List<DynamicNode> nodes = new ArrayList<>();
         for (Path file : RefFixtures.list("models", "_forward.safetensors")) {
-            Fixture f = new Fixture(file);
+            RefFixture f = RefFixture.open(file);
             nodes.add(DynamicContainer.dynamicContainer(f.name(), List.of(
                     DynamicTest.dynamicTest("eager", () -> eager(f)),
                     DynamicTest.dynamicTest("samediff", () -> sameDiff(f)))));
@@ -45,14 +46,14 @@ class ModelForwardParityTest {
         return nodes;
     }
 
-    private static void eager(Fixture f) {
+    private static void eager(RefFixture f) {
         ModelCase mc = new ModelCase(f);
         Text2ImUNet model = mc.model();
         Map<String, INDArray> got = model.forwardWithTrace(mc.inputs());
         compare(f, "eager", got);
     }
 
-    private static void sameDiff(Fixture f) {
+    private static void sameDiff(RefFixture f) {
         ModelCase mc = new ModelCase(f);
         Text2ImUNet model = mc.model();
         UNetInputs<INDArray> in = mc.inputs();
@@ -67,7 +68,7 @@ class ModelForwardParityTest {
         names.add(UNetGraph.OUT);
         Map<String, String> traceVar = new java.util.LinkedHashMap<>();
         for (var e : g.traces().entrySet()) {
-            if (f.traces.containsKey(e.getKey())) {
+            if (f.traces().containsKey(e.getKey())) {
                 traceVar.put(e.getKey(), e.getValue().name());
                 names.add(e.getValue().name());
             }
@@ -79,12 +80,12 @@ class ModelForwardParityTest {
         compare(f, "samediff", got);
     }
 
-    private static void compare(Fixture f, String backend, Map<String, INDArray> got) {
-        assertTrue(f.outputs.containsKey("out"), f.name() + ": fixture has no output.out");
-        Close.assertClose(f.name() + " [" + backend + "] out", f.outputs.get("out"), got.get("out"), TOL, TOL);
+    private static void compare(RefFixture f, String backend, Map<String, INDArray> got) {
+        assertTrue(f.outputs().containsKey("out"), f.name() + ": fixture has no output.out");
+        Close.assertClose(f.name() + " [" + backend + "] out", f.outputs().get("out"), got.get("out"), TOL, TOL);
         int traces = 0;
         List<String> unknown = new ArrayList<>();
-        for (var e : f.traces.entrySet()) {
+        for (var e : f.traces().entrySet()) {
             INDArray mine = got.get(e.getKey());
             if (mine == null) {
                 unknown.add(e.getKey());
@@ -94,7 +95,7 @@ class ModelForwardParityTest {
             traces++;
         }
         System.out.printf("%s [%s]: out max|diff| %.2e, %d traces matched%s%n", f.name(), backend,
-                Close.maxAbsDiff(f.outputs.get("out"), got.get("out")), traces,
+                Close.maxAbsDiff(f.outputs().get("out"), got.get("out")), traces,
                 unknown.isEmpty() ? "" : ", not produced: " + unknown);
     }
 }

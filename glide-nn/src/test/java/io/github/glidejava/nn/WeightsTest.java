@@ -32,6 +32,7 @@ import io.github.glidejava.nn.params.ParamSpec;
 import io.github.glidejava.nn.params.ParameterStore;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
+import io.github.glidejava.core.testing.RefFixture;
 
 /** Parameter names, strict loading from both checkpoint formats, layout conversion and saving. */
 class WeightsTest {
@@ -49,7 +50,7 @@ class WeightsTest {
                 continue;
             }
             nodes.add(DynamicTest.dynamicTest(file.getFileName().toString(), () -> {
-                Fixture f = new Fixture(file);
+                RefFixture f = RefFixture.open(file);
                 Text2ImUNet m = Text2ImUNet.create(GlideModelConfig.fromOptions(f.config.get("options")));
                 StateDict t = f.stateDict("param.");
                 List<String> expected = new ArrayList<>(m.expectedShapes().keySet());
@@ -79,7 +80,7 @@ class WeightsTest {
     List<DynamicNode> torchAndSafetensorsCheckpointsLoadIdentically() {
         List<DynamicNode> nodes = new ArrayList<>();
         for (Path file : RefFixtures.list("models", "_forward.safetensors")) {
-            Fixture f = new Fixture(file);
+            RefFixture f = RefFixture.open(file);
             String params = f.config.path("params_file").asText("");
             String pt = f.config.path("pt_file").asText("");
             if (params.isEmpty() || pt.isEmpty()) {

@@ -1,11 +1,14 @@
 package io.github.glidejava.core.data;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+
+import io.github.glidejava.core.image.RgbImage;
 
 /** One listed item before its picture is decoded: where the picture is, its captions and labels. */
 record DatasetItem(String id, Source source, List<String> captions, Map<String, String> labels) {
@@ -18,7 +21,32 @@ record DatasetItem(String id, Source source, List<String> captions, Map<String, 
     interface Source {
         byte[] read() throws IOException;
 
+        /** Null when the picture is not to be cached. */
         String cacheKey() throws IOException;
+
+        default BufferedImage decode(String id) throws IOException {
+            return RgbImage.decode(read(), id);
+        }
+    }
+
+    /** A picture already decoded (never cached on disk). */
+    static Source image(BufferedImage image) {
+        return new Source() {
+            @Override
+            public byte[] read() {
+                throw new UnsupportedOperationException("an in-memory picture has no file bytes");
+            }
+
+            @Override
+            public String cacheKey() {
+                return null;
+            }
+
+            @Override
+            public BufferedImage decode(String id) {
+                return image;
+            }
+        };
     }
 
     static Source file(Path file) {

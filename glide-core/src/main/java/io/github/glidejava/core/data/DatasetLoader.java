@@ -1,5 +1,6 @@
 package io.github.glidejava.core.data;
 
+import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -103,6 +105,35 @@ public final class DatasetLoader {
             }
         } else {
             throw new DatasetException(path + " is neither a folder nor a regular file");
+        }
+        if (items.isEmpty()) {
+            throw skipped.empty();
+        }
+        return PreparedDataset.prepare(source, options, items, skipped);
+    }
+
+    /**
+     * A data set of pictures already in memory (generated data, tests), prepared exactly as opened files are;
+     * {@code captions.get(i)} are the alternative captions of picture i. Not cached on disk.
+     */
+    public static CaptionedImageDataset fromImages(String source, List<BufferedImage> pictures, List<List<String>> captions,
+            DatasetOptions options) throws IOException {
+        if (pictures.size() != captions.size()) {
+            throw new IllegalArgumentException(pictures.size() + " pictures but " + captions.size() + " caption lists; expected one list per picture");
+        }
+        SkippedItems skipped = new SkippedItems(options.strict(), source);
+        List<DatasetItem> items = new ArrayList<>();
+        for (int i = 0; i < pictures.size(); i++) {
+            List<String> c = new ArrayList<>();
+            for (String text : captions.get(i)) {
+                addCaption(c, text);
+            }
+            String id = "picture " + i;
+            if (c.isEmpty()) {
+                skipped.skip(id, "no caption");
+            } else {
+                items.add(new DatasetItem(id, DatasetItem.image(Objects.requireNonNull(pictures.get(i), id)), c, Map.of()));
+            }
         }
         if (items.isEmpty()) {
             throw skipped.empty();

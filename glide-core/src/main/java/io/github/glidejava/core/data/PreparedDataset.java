@@ -2,6 +2,7 @@ package io.github.glidejava.core.data;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -60,6 +61,7 @@ final class PreparedDataset implements CaptionedImageDataset {
         RgbImage[] prepared = new RgbImage[listed.size()];
         String[] problems = new String[listed.size()];
         AtomicInteger fromCache = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean outOfMemory = new java.util.concurrent.atomic.AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(options.decodeThreads(), Math.max(1, listed.size())), r -> {
             Thread t = new Thread(r, "glide-dataset-decode");
             t.setDaemon(true);
@@ -70,10 +72,16 @@ final class PreparedDataset implements CaptionedImageDataset {
             for (int i = 0; i < listed.size(); i++) {
                 final int n = i;
                 futures.add(pool.submit(() -> {
+                    if (outOfMemory.get()) {
+                        return;
+                    }
                     try {
                         prepared[n] = prepareOne(listed.get(n), options, cache, fromCache);
-                    } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                    } catch (IOException | RuntimeException e) {
                         problems[n] = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                    } catch (OutOfMemoryError e) {
+                        // pictures are limited in size, so this is the whole set not fitting in the heap
+                        outOfMemory.set(true);
                     }
                 }));
             }
@@ -87,6 +95,21 @@ final class PreparedDataset implements CaptionedImageDataset {
             throw new IOException("preparing the pictures of " + source + " failed: " + e.getCause(), e.getCause());
         } finally {
             pool.shutdownNow();
+        }
+        if (outOfMemory.get()) {
+            long held = 0;
+            int done = 0;
+            for (RgbImage p : prepared) {
+                if (p != null) {
+                    held += p.data().length;
+                    done++;
+                }
+            }
+            Arrays.fill(prepared, null);
+            throw new DatasetException("out of memory while preparing the pictures of " + source + ": " + done + " of "
+                    + listed.size() + " held " + held / 1_000_000 + " MB at " + options.imageSize() + " x " + options.imageSize()
+                    + " (Java's heap limit is " + Runtime.getRuntime().maxMemory() / 1_000_000
+                    + " MB); give Java more memory (-Xmx) or train at a smaller image size");
         }
         List<DatasetItem> items = new ArrayList<>(listed.size());
         List<RgbImage> pictures = new ArrayList<>(listed.size());
@@ -102,8 +125,10 @@ final class PreparedDataset implements CaptionedImageDataset {
             throw skipped.empty();
         }
         skipped.report(LOG, items.size());
-        LOG.info("{}: {} examples at {}x{} prepared in {} ms ({} from the cache)", source, items.size(), options.imageSize(),
-                options.imageSize(), (System.nanoTime() - start) / 1_000_000, fromCache.get());
+        long bytes = pictures.stream().mapToLong(p -> p.data().length).sum();
+        LOG.info("{}: {} examples at {}x{} prepared in {} ms ({} from the cache), {} MB in memory", source, items.size(),
+                options.imageSize(), options.imageSize(), (System.nanoTime() - start) / 1_000_000, fromCache.get(),
+                String.format("%.1f", bytes / 1e6));
         return new PreparedDataset(source, options, List.copyOf(items), pictures.toArray(new RgbImage[0]), skipped.items(),
                 fromCache.get());
     }
@@ -111,20 +136,20 @@ final class PreparedDataset implements CaptionedImageDataset {
     private static RgbImage prepareOne(DatasetItem item, DatasetOptions options, PictureCache cache, AtomicInteger fromCache)
             throws IOException {
         String key = cache == null ? null : item.source().cacheKey();
-        if (cache != null) {
+        if (key != null) {
             var hit = cache.load(key);
             if (hit.isPresent()) {
                 fromCache.incrementAndGet();
                 return hit.get();
             }
         }
-        RgbImage img = RgbImage.composited(RgbImage.decode(item.source().read(), item.id()), options.background())
+        RgbImage img = RgbImage.composited(item.source().decode(item.id()), options.background())
                 .resizeShorterSide(options.imageSize());
         if (options.crop() == DatasetOptions.Crop.CENTER) {
             int s = options.imageSize();
             img = img.crop((img.height() - s) / 2, (img.width() - s) / 2, s, s);
         }
-        if (cache != null) {
+        if (key != null) {
             cache.store(key, img);
         }
         return img;

@@ -272,6 +272,41 @@ public final class ImageTensors {
         return new Pixels(c, (int) s[2], (int) s[3], px);
     }
 
+    /**
+     * Nearest-neighbour resize of a tensor [N, C, h, w] as torch's {@code F.interpolate(mode="nearest")}: output
+     * pixel (y, x) takes source pixel {@code (floor(y * h / height), floor(x * w / width))} (not Pillow's centred
+     * rule, see {@link #resize}); GLIDE's inpainting notebook brings its 64x64 mask to 256x256 this way. A mask stays
+     * binary. Returns a float32 copy.
+     */
+    public static INDArray resizeNearest(INDArray x, int height, int width) {
+        long[] s = nchw(x, "x");
+        if (x.rank() != 4 || height < 1 || width < 1) {
+            throw new IllegalArgumentException("resizeNearest needs a [N, C, h, w] tensor and a size >= 1x1, got shape "
+                    + Arrays.toString(x.shape()) + " to " + height + "x" + width);
+        }
+        if (s[2] == height && s[3] == width) {
+            return x.castTo(DataType.FLOAT).dup();
+        }
+        int planes = (int) (s[0] * s[1]);
+        int h = (int) s[2];
+        int w = (int) s[3];
+        float[] in = floats(x);
+        float[] out = new float[planes * height * width];
+        // float32 scale, as torch computes it
+        float sy = (float) h / height;
+        float sx = (float) w / width;
+        for (int p = 0; p < planes; p++) {
+            for (int y = 0; y < height; y++) {
+                int iy = Math.min((int) Math.floor(y * sy), h - 1);
+                for (int xx = 0; xx < width; xx++) {
+                    int ix = Math.min((int) Math.floor(xx * sx), w - 1);
+                    out[(p * height + y) * width + xx] = in[(p * h + iy) * w + ix];
+                }
+            }
+        }
+        return Nd4j.create(out, new long[] {s[0], s[1], height, width}, 'c');
+    }
+
     /** Shape as [N, C, H, W]; a rank-3 [C, H, W] counts as N = 1. */
     static long[] nchw(INDArray x, String what) {
         if (x == null) {

@@ -21,6 +21,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * {@link #crop} / {@link #toFloats} are exact.
  */
 public record RgbImage(int height, int width, byte[] data) {
+    /** Largest picture {@link #decode} accepts: a small file must not be able to demand gigabytes of memory. */
+    public static final long MAX_PIXELS = 100_000_000L;
+
     public RgbImage {
         if (height <= 0 || width <= 0) {
             throw new IllegalArgumentException("image size must be positive, got " + width + "x" + height);
@@ -33,7 +36,7 @@ public record RgbImage(int height, int width, byte[] data) {
     /**
      * Decodes an image held in memory with {@code javax.imageio} (PNG, JPEG, GIF, BMP, and WebP through the
      * TwelveMonkeys plug-in). Any failure, including a runtime exception from inside a decoder, becomes an
-     * IOException naming {@code name} and the problem.
+     * IOException naming {@code name} and the problem; so does a picture of more than {@link #MAX_PIXELS} pixels.
      */
     public static BufferedImage decode(byte[] bytes, String name) throws IOException {
         if (bytes.length == 0) {
@@ -49,12 +52,17 @@ public record RgbImage(int height, int width, byte[] data) {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > MAX_PIXELS) {
+                    throw new IOException("it is " + reader.getWidth(0) + " x " + reader.getHeight(0) + " pixels, more than the "
+                            + MAX_PIXELS / 1_000_000 + " megapixels accepted");
+                }
                 BufferedImage img = reader.read(0);
                 if (img == null || img.getWidth() <= 0 || img.getHeight() <= 0) {
                     throw new IOException("image is empty");
                 }
                 return img;
-            } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            } catch (IOException | RuntimeException e) {
                 String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 throw new IOException("cannot decode " + reader.getFormatName() + " image " + name + ": " + why, e);
             } finally {

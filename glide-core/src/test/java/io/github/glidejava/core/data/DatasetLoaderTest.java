@@ -179,6 +179,19 @@ class DatasetLoaderTest {
         assertFalse(java.util.Arrays.equals(first.get(0).image(), third.get(0).image()));
     }
 
+    @Test
+    void picturesInMemoryArePreparedLikeFiles() throws IOException {
+        TestPictures.write(dir.resolve("a.png"), TestPictures.pattern(20, 12, 1));
+        TestPictures.text(dir.resolve("a.txt"), "a");
+        CaptionedImageDataset fromFile = open(dir, size(8));
+        CaptionedImageDataset inMemory = DatasetLoader.fromImages("generated", List.of(TestPictures.pattern(20, 12, 1),
+                TestPictures.pattern(5, 5, 2)), List.of(List.of(" a "), List.of("", " ")), size(8));
+        assertEquals(1, inMemory.size(), "the picture without a caption is skipped");
+        assertEquals(List.of("a"), inMemory.captions(0));
+        assertArrayEquals(fromFile.get(0).image(), inMemory.get(0).image());
+        assertThrows(IllegalArgumentException.class, () -> DatasetLoader.fromImages("x", List.of(), List.of(List.of("a")), size(8)));
+    }
+
     // -------------------------------------------------------------------------------------------- bad input
 
     @Test

@@ -326,4 +326,18 @@ class ImageTensorsTest {
                 () -> ImageTensors.writePng(img, dir.resolve("nope/out.png"), null));
         assertTrue(e.getMessage().contains("nope"), e.getMessage());
     }
+
+    @Test
+    void resizeNearestFollowsTorchsFloorRule() {
+        // 2x3 -> 4x4: rows floor(y * 2/4) = 0,0,1,1; columns floor(x * 3/4) = 0,0,1,2
+        INDArray x = Nd4j.create(new float[] {1, 2, 3, 4, 5, 6}, new long[] {1, 1, 2, 3}, 'c');
+        INDArray up = ImageTensors.resizeNearest(x, 4, 4);
+        assertArrayEquals(new long[] {1, 1, 4, 4}, up.shape());
+        assertArrayEquals(new float[] {1, 1, 2, 3, 1, 1, 2, 3, 4, 4, 5, 6, 4, 4, 5, 6}, up.data().asFloat());
+        // 4x4 -> 2x2 takes every other pixel from the top left (Pillow's centred rule would take the other ones)
+        INDArray down = ImageTensors.resizeNearest(up, 2, 2);
+        assertArrayEquals(new float[] {1, 2, 4, 5}, down.dup('c').data().asFloat());
+        assertEquals(x, ImageTensors.resizeNearest(x, 2, 3));
+        assertThrows(IllegalArgumentException.class, () -> ImageTensors.resizeNearest(x, 0, 4));
+    }
 }

@@ -85,6 +85,22 @@ class RgbImageTest {
     }
 
     @Test
+    void hugeDeclaredSizeIsRefusedBeforeDecoding() throws IOException {
+        // a PNG header declaring 20000 x 20000 pixels, with no picture data behind it
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(17);
+        ihdr.put(new byte[] {'I', 'H', 'D', 'R'}).putInt(20000).putInt(20000).put(new byte[] {8, 2, 0, 0, 0});
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(ihdr.array());
+        out.write(new byte[] {0, 0, 0, 13});
+        out.write(ihdr.array());
+        out.write(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+        IOException e = assertThrows(IOException.class, () -> RgbImage.decode(out.toByteArray(), "bomb.png"));
+        assertTrue(e.getMessage().contains("bomb.png") && e.getMessage().contains("20000 x 20000 pixels"), e.getMessage());
+    }
+
+    @Test
     void undecodableBytesNameTheImage() {
         IOException e = assertThrows(IOException.class, () -> RgbImage.decode(new byte[] {1, 2, 3, 4}, "junk.png"));
         assertTrue(e.getMessage().contains("junk.png"), e.getMessage());

@@ -176,13 +176,14 @@ class TorchCheckpointFixtureTest {
                 }
             }
             assertEquals(documentedHalf, half, "float16 keys vs the fixture's f16_keys");
-            assertEquals(byRule, half, "float16 keys vs convert_to_fp16's rule (README pitfall 28)");
+            assertEquals(byRule, half, "float16 keys vs convert_to_fp16's rule");
         }
     }
 
     /**
-     * README pitfall 28: convs inside input/middle/output blocks (not emb_layers, not GroupNorms), the
-     * transformer's Linear layers (not its LayerNorms), transformer_proj and token_embedding.
+     * The tensors glide's {@code convert_to_fp16} halves in an fp16 checkpoint (it converts convolutions and linear
+     * layers by module type, not by name): convs inside input/middle/output blocks (not emb_layers, not GroupNorms),
+     * the transformer's Linear layers (not its LayerNorms), transformer_proj and token_embedding.
      */
     static boolean convertedByConvertToFp16(String key) {
         if (key.startsWith("input_blocks.") || key.startsWith("middle_block.") || key.startsWith("output_blocks.")) {

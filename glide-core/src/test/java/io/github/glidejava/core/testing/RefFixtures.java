@@ -52,7 +52,7 @@ public final class RefFixtures {
         Path d = dir();
         if (!Files.isDirectory(d)) {
             missing("GLIDE reference fixture directory " + d + " does not exist; set " + ENV
-                    + " to a glide-ref fixture set (see README)");
+                    + " to a glide-ref fixture set (see the repository's README.md)");
         }
         return d;
     }

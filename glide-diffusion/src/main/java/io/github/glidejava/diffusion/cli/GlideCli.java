@@ -60,7 +60,7 @@ public final class GlideCli implements Callable<Integer> {
         boolean verbose = isVerbose(args);
         configureLogging(verbose);
         PrintStream stdout = System.out;
-        // SameDiff prints to System.out (nd4j-m2.1 note, trap 6): keep such chatter off the user's standard output
+        // SameDiff (ND4J M2.1) prints progress lines to System.out: keep such chatter off the user's standard output
         System.setOut(verbose ? System.err : new PrintStream(OutputStream.nullOutputStream()));
         int code = run(args, new PrintWriter(stdout, true, StandardCharsets.UTF_8),
                 new PrintWriter(System.err, true, StandardCharsets.UTF_8), verbose);

@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,9 +17,12 @@ import io.github.glidejava.diffusion.download.GlideAsset;
 import io.github.glidejava.diffusion.download.GlideCache;
 import io.github.glidejava.diffusion.download.GlideDownloads;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
+import io.github.glidejava.diffusion.pipeline.PipelineSettings;
 import io.github.glidejava.diffusion.pipeline.GlideResult;
+import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.GlideModelKind;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -66,7 +70,7 @@ final class PipelineOptions {
             description = "Base sampler: ddpm, ddim, dpm++2m, euler_a (default: ddpm).")
     SamplerType sampler;
 
-    @Option(names = "--steps", paramLabel = "STEPS", defaultValue = GlidePipeline.DEFAULT_STEPS,
+    @Option(names = "--steps", paramLabel = "STEPS", defaultValue = PipelineSettings.DEFAULT_STEPS,
             description = "Base timestep respacing: a step count, ddimN, fast27 or section counts like 10,10,5"
                     + " (default: ${DEFAULT-VALUE}).")
     String steps;
@@ -75,7 +79,7 @@ final class PipelineOptions {
             description = "Upsampling sampler (default: ddim; ddpm when inpainting, as GLIDE's notebooks).")
     SamplerType upsampleSampler;
 
-    @Option(names = "--upsample-steps", paramLabel = "STEPS", defaultValue = GlidePipeline.DEFAULT_UPSAMPLE_STEPS,
+    @Option(names = "--upsample-steps", paramLabel = "STEPS", defaultValue = PipelineSettings.DEFAULT_UPSAMPLE_STEPS,
             description = "Upsampling timestep respacing (default: ${DEFAULT-VALUE}).")
     String upsampleSteps;
 
@@ -83,6 +87,29 @@ final class PipelineOptions {
             description = "Factor on the upsampler's initial noise; 1.0 is sharper but grainier"
                     + " (default: ${DEFAULT-VALUE}).")
     double upsampleTemperature;
+
+    @Option(names = "--eta", paramLabel = "ETA", description = "eta of the base sampler: ddim (default 0,"
+            + " deterministic) and euler_a (default 1); 1 makes DDIM as random as DDPM.")
+    Double eta;
+
+    @Option(names = "--upsample-eta", paramLabel = "ETA",
+            description = "eta of the upsampling sampler (ddim, euler_a).")
+    Double upsampleEta;
+
+    @Option(names = "--solver-order", paramLabel = "1|2", description = "Order of the dpm++2m base sampler"
+            + " (default 2; 1 is DDIM with eta 0).")
+    Integer solverOrder;
+
+    @Option(names = "--upsample-solver-order", paramLabel = "1|2",
+            description = "Order of a dpm++2m upsampling sampler (default 2).")
+    Integer upsampleSolverOrder;
+
+    @Option(names = "--no-clip", description = "Do not clamp the base stage's x_0 predictions to [-1, 1] (GLIDE"
+            + " clamps; diffusers' clip_sample=False).")
+    boolean noClip;
+
+    @Option(names = "--upsample-no-clip", description = "Do not clamp the upsampler's x_0 predictions to [-1, 1].")
+    boolean upsampleNoClip;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "glide.png",
             description = "PNG to write (default: ${DEFAULT-VALUE}); several images become NAME-0.png, NAME-1.png...")
@@ -106,6 +133,19 @@ final class PipelineOptions {
         if (!(upsampleTemperature > 0) || Double.isInfinite(upsampleTemperature)) {
             throw new CommandLine.ParameterException(cl, "--upsample-temp must be a number > 0, got "
                     + upsampleTemperature);
+        }
+        for (Object[] o : new Object[][]{{"--eta", eta}, {"--upsample-eta", upsampleEta}}) {
+            Double v = (Double) o[1];
+            if (v != null && !(v >= 0 && Double.isFinite(v))) {
+                throw new CommandLine.ParameterException(cl, o[0] + " must be a number >= 0, got " + v);
+            }
+        }
+        for (Object[] o : new Object[][]{{"--solver-order", solverOrder},
+                {"--upsample-solver-order", upsampleSolverOrder}}) {
+            Integer v = (Integer) o[1];
+            if (v != null && v != 1 && v != 2) {
+                throw new CommandLine.ParameterException(cl, o[0] + " must be 1 or 2, got " + v);
+            }
         }
         for (String[] s : new String[][]{{"--steps", steps}, {"--upsample-steps", upsampleSteps}}) {
             if (s[1].isBlank() || s[1].trim().equals("0")) {
@@ -134,10 +174,11 @@ final class PipelineOptions {
         }
         List<GlideAsset> needed = new ArrayList<>();
         if (withBase && base == null) {
-            needed.add(inpainting ? GlideAsset.BASE_INPAINT : GlideAsset.BASE);
+            needed.add(GlideAsset.checkpoint(inpainting ? GlideModelKind.BASE_INPAINT : GlideModelKind.BASE));
         }
         if (withUpsampler && upsampler == null) {
-            needed.add(inpainting ? GlideAsset.UPSAMPLE_INPAINT : GlideAsset.UPSAMPLE);
+            needed.add(GlideAsset.checkpoint(inpainting ? GlideModelKind.UPSAMPLE_INPAINT
+                    : GlideModelKind.UPSAMPLE));
         }
         DownloadListener progress = quiet ? DownloadListener.NONE : new ConsoleProgress(err, System.console() != null);
         GlideDownloads downloads = GlideDownloads.builder().cacheDir(GlideCache.defaultDir())
@@ -164,15 +205,16 @@ final class PipelineOptions {
         } else if (base != null) {
             b.base(base, config(baseConfig, "--base-config"));
         } else if (baseConfig != null) {
-            b.base(dir.resolve(inpainting ? "base_inpaint.pt" : "base.pt"), config(baseConfig, "--base-config"));
+            b.base(dir.resolve((inpainting ? GlideModelKind.BASE_INPAINT : GlideModelKind.BASE).publishedFileName()),
+                    config(baseConfig, "--base-config"));
         }
         if (!withUpsampler) {
             b.withoutUpsampler();
         } else if (upsampler != null) {
             b.upsampler(upsampler, config(upsamplerConfig, "--upsampler-config"));
         } else if (upsamplerConfig != null) {
-            b.upsampler(dir.resolve(inpainting ? "upsample_inpaint.pt" : "upsample.pt"),
-                    config(upsamplerConfig, "--upsampler-config"));
+            b.upsampler(dir.resolve((inpainting ? GlideModelKind.UPSAMPLE_INPAINT : GlideModelKind.UPSAMPLE)
+                    .publishedFileName()), config(upsamplerConfig, "--upsampler-config"));
         }
         if (tokenizer != null) {
             b.tokenizerDir(tokenizer);
@@ -189,7 +231,20 @@ final class PipelineOptions {
         if (upsampleSampler != null) {
             b.upsampleSampler(upsampleSampler);
         }
+        b.samplerOptions(samplerOptions(eta, solverOrder, noClip));
+        b.upsampleSamplerOptions(samplerOptions(upsampleEta, upsampleSolverOrder, upsampleNoClip));
         return b;
+    }
+
+    private static SamplerOptions samplerOptions(Double eta, Integer solverOrder, boolean noClip) {
+        SamplerOptions.Builder o = SamplerOptions.builder().clipDenoised(!noClip);
+        if (eta != null) {
+            o.eta(eta);
+        }
+        if (solverOrder != null) {
+            o.solverOrder(solverOrder);
+        }
+        return o.build();
     }
 
     void attachProgress(GlidePipeline.Builder b, PrintWriter err) {
@@ -222,7 +277,7 @@ final class PipelineOptions {
             return null;
         }
         String s = spec.trim();
-        List<String> presets = List.of("base", "upsample", "base-inpaint", "upsample-inpaint");
+        List<String> presets = Arrays.stream(GlideModelKind.values()).map(GlideModelKind::id).toList();
         if (presets.contains(s)) {
             return GlideModelConfig.preset(s);
         }

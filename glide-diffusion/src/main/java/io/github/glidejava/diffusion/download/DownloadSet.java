@@ -5,17 +5,23 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
+import io.github.glidejava.nn.unet.GlideModelKind;
+
 /** What {@code glide download NAME} fetches; the names are glide-text2im's checkpoint names. */
 public enum DownloadSet {
-    BASE("base", List.of(GlideAsset.BASE)),
-    UPSAMPLE("upsample", List.of(GlideAsset.UPSAMPLE)),
-    BASE_INPAINT("base-inpaint", List.of(GlideAsset.BASE_INPAINT)),
-    UPSAMPLE_INPAINT("upsample-inpaint", List.of(GlideAsset.UPSAMPLE_INPAINT)),
+    BASE(GlideModelKind.BASE),
+    UPSAMPLE(GlideModelKind.UPSAMPLE),
+    BASE_INPAINT(GlideModelKind.BASE_INPAINT),
+    UPSAMPLE_INPAINT(GlideModelKind.UPSAMPLE_INPAINT),
     TOKENIZER("tokenizer", List.of(GlideAsset.ENCODER_JSON, GlideAsset.VOCAB_BPE)),
     ALL("all", List.of(GlideAsset.values()));
 
     private final String id;
     private final List<GlideAsset> assets;
+
+    DownloadSet(GlideModelKind kind) {
+        this(kind.id(), List.of(GlideAsset.checkpoint(kind)));
+    }
 
     DownloadSet(String id, List<GlideAsset> assets) {
         this.id = id;

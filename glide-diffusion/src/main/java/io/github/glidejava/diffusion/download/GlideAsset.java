@@ -2,6 +2,8 @@ package io.github.glidejava.diffusion.download;
 
 import java.util.List;
 
+import io.github.glidejava.nn.unet.GlideModelKind;
+
 /**
  * The files GLIDE needs, under the names glide-text2im publishes them with. Checkpoints come from OpenAI's
  * {@code diffusion/dec-2021/} folder (the URLs of glide-text2im's {@code download.py}); the tokenizer files are
@@ -9,13 +11,13 @@ import java.util.List;
  */
 public enum GlideAsset {
     /** Text2ImUNet, 64x64 (glide-text2im {@code "base"}). */
-    BASE("base.pt", Source.CHECKPOINTS, null),
+    BASE(GlideModelKind.BASE),
     /** SuperResText2ImUNet, 64 -> 256 ({@code "upsample"}). */
-    UPSAMPLE("upsample.pt", Source.CHECKPOINTS, null),
+    UPSAMPLE(GlideModelKind.UPSAMPLE),
     /** InpaintText2ImUNet, 64x64 ({@code "base-inpaint"}). */
-    BASE_INPAINT("base_inpaint.pt", Source.CHECKPOINTS, null),
+    BASE_INPAINT(GlideModelKind.BASE_INPAINT),
     /** SuperResInpaintText2ImUnet, 64 -> 256 ({@code "upsample-inpaint"}). */
-    UPSAMPLE_INPAINT("upsample_inpaint.pt", Source.CHECKPOINTS, null),
+    UPSAMPLE_INPAINT(GlideModelKind.UPSAMPLE_INPAINT),
     /** GPT-2 BPE vocabulary: byte-unicode token -> id (identical to glide-text2im's encoder.json.gz, unzipped). */
     ENCODER_JSON("encoder.json", Source.TOKENIZER,
             "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"),
@@ -31,6 +33,10 @@ public enum GlideAsset {
     private final String fileName;
     private final Source source;
     private final String sha256;
+
+    GlideAsset(GlideModelKind kind) {
+        this(kind.publishedFileName(), Source.CHECKPOINTS, null);
+    }
 
     GlideAsset(String fileName, Source source, String sha256) {
         this.fileName = fileName;
@@ -50,6 +56,16 @@ public enum GlideAsset {
     /** The SHA-256 of the published file, or null when none is pinned. */
     public String sha256() {
         return sha256;
+    }
+
+    /** The released checkpoint of a model kind. */
+    public static GlideAsset checkpoint(GlideModelKind kind) {
+        return switch (kind) {
+            case BASE -> BASE;
+            case UPSAMPLE -> UPSAMPLE;
+            case BASE_INPAINT -> BASE_INPAINT;
+            case UPSAMPLE_INPAINT -> UPSAMPLE_INPAINT;
+        };
     }
 
     /** The checkpoints, in the order glide-text2im lists them. */

@@ -9,16 +9,19 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.GlideModelKind;
+import io.github.glidejava.nn.unet.UNetBlocks;
+
 /**
  * The architecture of a GLIDE U-Net checkpoint as far as its parameter names and shapes tell it: model kind,
  * widths, depth, attention resolutions, text transformer. {@code num_heads} / {@code num_head_channels} and
  * {@code xf_heads} leave no trace in the shapes and are not inferred.
  *
- * <p>The structure follows glide-text2im's {@code UNetModel}: {@code input_blocks} = the first convolution, then per
- * level {@code num_res_blocks} ResBlocks (each followed by an AttentionBlock at attention resolutions) and, except
- * after the last level, a downsampling block; {@code output_blocks} = per level {@code num_res_blocks + 1} blocks,
- * the last of each level but the top one carrying an upsampling module. {@code create_model} requires
- * {@code 2^(levels + 2) == image_size}, which gives the image size.
+ * <p>The structure is glide-text2im's {@code UNetModel} ({@link UNetBlocks}): the number of upsampling modules in
+ * {@code output_blocks} gives the levels, the blocks per level {@code num_res_blocks}; the input blocks are then read
+ * along {@link UNetBlocks#input()}. {@code create_model} requires {@code 2^(levels + 2) == image_size}, which gives
+ * the image size.
  */
 public record CheckpointLayout(
         GlideModelKind kind,
@@ -63,19 +66,15 @@ public record CheckpointLayout(
         return new Inference(s).run();
     }
 
-    /** The released GLIDE checkpoint this layout has the architecture of, if any. */
+    /** The released GLIDE checkpoint this layout has the architecture of (its kind's preset), if any. */
     public Optional<GlideModelKind> releasedArchitecture() {
-        boolean text = xfWidth == 512 && xfLayers == 16 && textCtx == 128 && vocabSize == 50257 && xfPadding
-                && xfFinalLn && modelChannels == 192 && useScaleShiftNorm && resblockUpdown
-                && attentionResolutions.equals(List.of(32, 16, 8));
-        if (!text) {
-            return Optional.empty();
-        }
-        boolean base = !kind.superRes() && imageSize == 64 && numResBlocks == 3
-                && channelMult.equals(List.of(1, 2, 3, 4));
-        boolean upsampler = kind.superRes() && imageSize == 256 && numResBlocks == 2
-                && channelMult.equals(List.of(1, 1, 2, 2, 4, 4));
-        return base || upsampler ? Optional.of(kind) : Optional.empty();
+        GlideModelConfig preset = kind.preset();
+        Map<String, Object> released = new LinkedHashMap<>(preset.toOptions());
+        released.put("channel_mult", join(Arrays.stream(preset.channelMultiplier()).boxed().toList()));
+        Map<String, Object> inferred = toOptions();
+        boolean same = vocabSize == preset.vocabSize()
+                && inferred.keySet().stream().allMatch(k -> inferred.get(k).equals(released.get(k)));
+        return same ? Optional.of(kind) : Optional.empty();
     }
 
     /** The layout as glide-text2im {@code create_model} options (the inferable ones), e.g. for printing. */
@@ -135,32 +134,28 @@ public record CheckpointLayout(
             TreeSet<Integer> attentionDs = new TreeSet<>();
             boolean updown = false;
             boolean scaleShift = false;
-            int idx = 1;
-            for (int level = 0; level < levels; level++) {
-                for (int r = 0; r < numResBlocks; r++, idx++) {
-                    String rb = "input_blocks." + idx + ".0.";
-                    long out = shape(rb + "out_layers.3.weight", 4)[0];
-                    if (r == 0) {
+            for (UNetBlocks.Block b : UNetBlocks.of(levels, numResBlocks, new int[0]).input()) {
+                String p = b.prefix() + ".0.";
+                if (b.res()) {
+                    long out = shape(p + "out_layers.3.weight", 4)[0];
+                    if (mult.size() == b.level()) { // the level's first ResBlock sets its width
                         if (out % modelChannels != 0) {
-                            throw inconsistent(rb + "out_layers.3.weight has " + out
+                            throw inconsistent(p + "out_layers.3.weight has " + out
                                     + " output channels, not a multiple of model_channels " + modelChannels);
                         }
                         mult.add((int) (out / modelChannels));
-                        scaleShift = shape(rb + "emb_layers.1.weight", 2)[0] == 2 * out;
+                        scaleShift = shape(p + "emb_layers.1.weight", 2)[0] == 2 * out;
                     }
-                    if (s.containsKey("input_blocks." + idx + ".1.qkv.weight")) {
-                        attentionDs.add(1 << level);
+                    if (s.containsKey(b.prefix() + ".1.qkv.weight")) {
+                        attentionDs.add(b.ds());
                     }
-                }
-                if (level < levels - 1) {
-                    String down = "input_blocks." + idx + ".0.";
-                    if (s.containsKey(down + "in_layers.0.weight")) {
+                } else if (b.resample()) {
+                    if (s.containsKey(p + "in_layers.0.weight")) {
                         updown = true;
-                    } else if (!s.containsKey(down + "op.weight")) {
-                        throw inconsistent("input block " + idx + " should downsample (a ResBlock or an 'op' "
+                    } else if (!s.containsKey(p + "op.weight")) {
+                        throw inconsistent("input block " + b.index() + " should downsample (a ResBlock or an 'op' "
                                 + "convolution) but has neither");
                     }
-                    idx++;
                 }
             }
             int imageSize = 1 << (levels + 2);

@@ -2,6 +2,7 @@ package io.github.glidejava.diffusion.pipeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -24,6 +25,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param upsampleTemperature factor on the upsampler's initial noise
  * @param imagesPerPrompt     images the call produced
  * @param batchSize           images sampled at once (the noise depends on it)
+ * @param samplerOptions         the base sampler's options that differ from its defaults (e.g. {@code eta}), null
+ *                               when there is no base stage
+ * @param upsampleSamplerOptions the same for the upsampling sampler, null without upsampler
  */
 public record GenerationParameters(
         String task,
@@ -40,7 +44,9 @@ public record GenerationParameters(
         int imagesPerPrompt,
         int batchSize,
         int width,
-        int height) {
+        int height,
+        Map<String, Object> samplerOptions,
+        Map<String, Object> upsampleSamplerOptions) {
 
     /** PNG text key holding these parameters as JSON. */
     public static final String PNG_KEY = "glide";
@@ -49,6 +55,26 @@ public record GenerationParameters(
     public GenerationParameters {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(prompt, "prompt");
+        samplerOptions = samplerOptions == null ? null
+                : Collections.unmodifiableMap(new LinkedHashMap<>(samplerOptions));
+        upsampleSamplerOptions = upsampleSamplerOptions == null ? null
+                : Collections.unmodifiableMap(new LinkedHashMap<>(upsampleSamplerOptions));
+    }
+
+    /**
+     * The parameters of a pipeline call: {@code base} null for upsampling calls, {@code upsampler} null when the
+     * call did not upsample; the settings of a stage that did not run are left out.
+     */
+    static GenerationParameters of(String task, String prompt, long seed, GlideModel base, GlideModel upsampler,
+                                   PipelineSettings s, int width, int height) {
+        boolean b = base != null;
+        boolean u = upsampler != null;
+        return new GenerationParameters(task, prompt, seed, b ? base.name() : null,
+                b ? s.sampler().configName() : null, b ? s.steps() : null, b ? s.guidanceScale() : 0,
+                u ? upsampler.name() : null, u ? s.upsampleSampler(upsampler.kind()).configName() : null,
+                u ? s.upsampleSteps() : null, u ? s.upsampleTemperature() : 0, s.imagesPerPrompt(), s.rowsPerBatch(),
+                width, height, b ? s.samplerOptions().describe() : null,
+                u ? s.upsampleSamplerOptions().describe() : null);
     }
 
     /** The parameters as an ordered map (JSON field names = record component names). */
@@ -69,6 +95,8 @@ public record GenerationParameters(
         m.put("batchSize", batchSize);
         m.put("width", width);
         m.put("height", height);
+        m.put("samplerOptions", samplerOptions);
+        m.put("upsampleSamplerOptions", upsampleSamplerOptions);
         return m;
     }
 
@@ -111,11 +139,22 @@ public record GenerationParameters(
                     text(j, "baseModel"), text(j, "sampler"), text(j, "steps"), j.get("guidanceScale").asDouble(),
                     text(j, "upsampler"), text(j, "upsampleSampler"), text(j, "upsampleSteps"),
                     j.get("upsampleTemperature").asDouble(), j.get("imagesPerPrompt").asInt(),
-                    j.get("batchSize").asInt(), j.get("width").asInt(), j.get("height").asInt());
+                    j.get("batchSize").asInt(), j.get("width").asInt(), j.get("height").asInt(),
+                    options(j, "samplerOptions"), options(j, "upsampleSamplerOptions"));
         } catch (IOException | NullPointerException e) {
             throw new IllegalArgumentException("the '" + PNG_KEY + "' text entry is not glide-java's parameter JSON: "
                     + json, e);
         }
+    }
+
+    /** A sampler options object (absent in PNGs written before options were recorded: then none were set). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> options(JsonNode j, String key) {
+        JsonNode v = j.get(key);
+        if (v == null) {
+            return j.get(key.equals("samplerOptions") ? "sampler" : "upsampleSampler").isNull() ? null : Map.of();
+        }
+        return v.isNull() ? null : JSON.convertValue(v, Map.class);
     }
 
     private static String text(JsonNode j, String key) {

@@ -17,6 +17,7 @@ import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.io.StateDictMismatchException;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
+import io.github.glidejava.nn.unet.GlideModelKind;
 
 /**
  * A GLIDE U-Net with its weights, its configuration and its (un-respaced) diffusion process: one slot of a
@@ -33,7 +34,7 @@ public final class GlideModel {
     private GlideModel(Text2ImUNet unet, String name) {
         this.unet = unet;
         GlideModelConfig c = unet.config();
-        this.kind = GlideModelKind.of(c.superRes(), c.inpaint());
+        this.kind = c.kind();
         this.name = name;
         this.diffusion = GaussianDiffusion.builder().schedule(c.noiseSchedule()).steps(c.diffusionSteps()).build();
     }
@@ -116,7 +117,7 @@ public final class GlideModel {
     /** Compares what the shapes show with the configuration, naming every difference. */
     static void checkArchitecture(Path file, CheckpointLayout layout, GlideModelConfig c, String origin) {
         List<String> diffs = new ArrayList<>();
-        GlideModelKind configKind = GlideModelKind.of(c.superRes(), c.inpaint());
+        GlideModelKind configKind = c.kind();
         if (configKind != layout.kind()) {
             diffs.add("it is " + layout.kind().withArticle() + " model (" + layout.kind().modelClass()
                     + ", first convolution takes " + layout.inChannels() + " channels) but the configuration describes "
@@ -174,6 +175,24 @@ public final class GlideModel {
     /** The model's full (un-respaced) diffusion process: its noise schedule over {@code diffusion_steps}. */
     public GaussianDiffusion diffusion() {
         return diffusion;
+    }
+
+    /**
+     * The diffusion process respaced to {@code respacing} ("100", "ddim50", "fast27", ...); an unusable respacing
+     * is an error naming {@code setting}.
+     */
+    GaussianDiffusion respaced(String respacing, String setting) {
+        try {
+            GaussianDiffusion d = diffusion.respaced(respacing);
+            if (d.numTimesteps() < 1) {
+                throw new IllegalArgumentException("it keeps no timestep");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(setting + " '" + respacing + "' is not a valid timestep respacing for "
+                    + name + "'s " + diffusion.numTimesteps() + "-step process: " + e.getMessage()
+                    + ". Use a step count such as \"100\", \"ddim50\" or \"fast27\".", e);
+        }
     }
 
     public int imageSize() {

@@ -46,8 +46,11 @@ public final class DdimSampler extends AbstractSampler {
         float abPrev = (float) diffusion.alphaCumprodPrev(t);
         float sigma = (float) eta * fsqrt((1f - abPrev) / (1f - ab)) * fsqrt(1f - ab / abPrev);
         INDArray z = noise.next(x.shape());
+        // 1 - ab_prev - sigma^2 >= 0 exactly, but with eta near 1 and ab near 0 float32 can round it below zero,
+        // where the reference's sqrt gives NaN; its true value there is ~0
+        float epsScale = fsqrt(Math.max(0f, 1f - abPrev - sigma * sigma));
         INDArray meanPred = x0.mul(BatchOps.column(fsqrt(abPrev), n, r))
-                .addi(eps.mul(BatchOps.column(fsqrt(1f - abPrev - sigma * sigma), n, r)));
+                .addi(eps.mul(BatchOps.column(epsScale, n, r)));
         float noiseScale = (t != 0 ? 1f : 0f) * sigma;
         INDArray sample = meanPred.add(z.mul(BatchOps.column(noiseScale, n, r)));
         return new StepOutput(sample, x0);

@@ -24,9 +24,9 @@ public final class DpmSolverMultistepSampler extends AbstractSampler {
     private double prevLambda;
     private int nextStep;
 
-    /** DPM-Solver++(2M). */
+    /** DPM-Solver++(2M), or the options' {@code solverOrder}. */
     public DpmSolverMultistepSampler(GaussianDiffusion diffusion, SamplerOptions options) {
-        this(diffusion, options, 2);
+        this(diffusion, options, options.solverOrderOr(2));
     }
 
     /** @param order 1 or 2 */

@@ -1,5 +1,7 @@
 package io.github.glidejava.diffusion.sampling;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -16,7 +18,9 @@ import io.github.glidejava.diffusion.GradientFunction;
  * <li>{@code condFn}: gradient guidance; DDPM adds {@code variance * grad} to the mean (condition_mean), the other
  * samplers shift eps by {@code -sqrt(1 - ab) * grad} (condition_score).</li>
  * <li>{@code eta}: stochasticity of DDIM (default 0, deterministic) and Euler ancestral (default 1).</li>
+ * <li>{@code solverOrder}: order of DPM-Solver++ multistep, 1 or 2 (default 2, diffusers' {@code solver_order}).</li>
  * </ul>
+ * {@link SamplerType#check} says which of them a sampler uses.
  */
 public final class SamplerOptions {
     private static final SamplerOptions DEFAULTS = builder().build();
@@ -25,12 +29,14 @@ public final class SamplerOptions {
     private final UnaryOperator<INDArray> denoisedFn;
     private final GradientFunction condFn;
     private final Double eta;
+    private final Integer solverOrder;
 
     private SamplerOptions(Builder b) {
         this.clipDenoised = b.clipDenoised;
         this.denoisedFn = b.denoisedFn;
         this.condFn = b.condFn;
         this.eta = b.eta;
+        this.solverOrder = b.solverOrder;
     }
 
     public static SamplerOptions defaults() {
@@ -60,12 +66,45 @@ public final class SamplerOptions {
         return eta == null ? defaultEta : eta;
     }
 
+    /** Whether eta was set (a sampler without eta rejects it rather than ignore it). */
+    public boolean hasEta() {
+        return eta != null;
+    }
+
+    /** The solver order, or {@code defaultOrder} when none was set. */
+    public int solverOrderOr(int defaultOrder) {
+        return solverOrder == null ? defaultOrder : solverOrder;
+    }
+
+    public boolean hasSolverOrder() {
+        return solverOrder != null;
+    }
+
+    /**
+     * The plain options that differ from the defaults, under improved-diffusion's / diffusers' names
+     * ({@code clip_denoised}, {@code eta}, {@code solver_order}); functions are left out. For image metadata.
+     */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (!clipDenoised) {
+            m.put("clip_denoised", false);
+        }
+        if (eta != null) {
+            m.put("eta", eta);
+        }
+        if (solverOrder != null) {
+            m.put("solver_order", solverOrder);
+        }
+        return m;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.clipDenoised = clipDenoised;
         b.denoisedFn = denoisedFn;
         b.condFn = condFn;
         b.eta = eta;
+        b.solverOrder = solverOrder;
         return b;
     }
 
@@ -74,6 +113,7 @@ public final class SamplerOptions {
         private UnaryOperator<INDArray> denoisedFn;
         private GradientFunction condFn;
         private Double eta;
+        private Integer solverOrder;
 
         private Builder() {
         }
@@ -98,9 +138,18 @@ public final class SamplerOptions {
             return this;
         }
 
+        /** DPM-Solver++'s order: 1 (the same method as DDIM with eta 0) or 2. */
+        public Builder solverOrder(int order) {
+            this.solverOrder = order;
+            return this;
+        }
+
         public SamplerOptions build() {
             if (eta != null && !(eta >= 0 && Double.isFinite(eta))) {
                 throw new IllegalArgumentException("eta must be finite and >= 0, got " + eta);
+            }
+            if (solverOrder != null && solverOrder != 1 && solverOrder != 2) {
+                throw new IllegalArgumentException("solverOrder must be 1 or 2, got " + solverOrder);
             }
             return new SamplerOptions(this);
         }

@@ -36,6 +36,22 @@ public enum SamplerType {
         };
     }
 
+    /**
+     * Rejects options this sampler does not use, naming them: eta belongs to DDIM and Euler ancestral, the solver
+     * order to DPM-Solver++ (setting one elsewhere is a mistake, not something to ignore silently).
+     */
+    public SamplerOptions check(SamplerOptions options) {
+        boolean eta = this == DDIM || this == EULER_ANCESTRAL;
+        if (options.hasEta() && !eta) {
+            throw new IllegalArgumentException("eta is an option of ddim and euler_a, not of " + configName());
+        }
+        if (options.hasSolverOrder() && this != DPM_SOLVER_PP_2M) {
+            throw new IllegalArgumentException("the solver order is an option of " + DPM_SOLVER_PP_2M.configName()
+                    + ", not of " + configName());
+        }
+        return options;
+    }
+
     public static SamplerType named(String name) {
         if (name != null) {
             String n = name.trim().toLowerCase(Locale.ROOT);

@@ -18,10 +18,11 @@ import io.github.glidejava.core.image.ImageTensors;
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.diffusion.pipeline.GenerationParameters;
-import io.github.glidejava.diffusion.pipeline.GlideModelKind;
+import io.github.glidejava.nn.unet.GlideModelKind;
 import io.github.glidejava.diffusion.pipeline.TinyModels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.glidejava.nn.unet.GlideModelKind;
 
 /** sample / inpaint / upsample from the command line on the fixtures' tiny models (.pt + recorded options). */
 class GlideCliPipelineTest {
@@ -175,6 +176,30 @@ class GlideCliPipelineTest {
     }
 
     @Test
+    void samplerOptionsFromTheCommandLine() throws IOException {
+        Path out = tmp.resolve("eta.png");
+        List<String> a = new ArrayList<>(List.of("sample", PROMPT, "-q", "--seed", "5", "--steps", "2",
+                "--sampler", "ddim", "--eta", "1", "--upsample-sampler", "dpm++2m", "--upsample-solver-order", "1",
+                "--upsample-steps", "1", "--upsample-no-clip", "-o", out.toString()));
+        a.addAll(model("base", GlideModelKind.BASE));
+        a.addAll(model("upsampler", GlideModelKind.UPSAMPLE));
+        a.addAll(tokenizer());
+        GlideCliTest.Result r = run(a);
+        assertEquals(0, r.code(), r.err());
+        GenerationParameters p = GenerationParameters.fromPngText(PngFiles.readText(out));
+        assertEquals("ddim", p.sampler());
+        assertEquals(java.util.Map.of("eta", 1.0), p.samplerOptions());
+        assertEquals(java.util.Map.of("clip_denoised", false, "solver_order", 1), p.upsampleSamplerOptions());
+
+        List<String> etaForDdpm = new ArrayList<>(List.of("sample", PROMPT, "-q", "--steps", "1", "--eta", "1",
+                "--no-upsample"));
+        etaForDdpm.addAll(model("base", GlideModelKind.BASE));
+        GlideCliTest.Result wrong = run(etaForDdpm);
+        assertEquals(1, wrong.code(), wrong.err());
+        assertTrue(wrong.err().contains("eta is an option of ddim and euler_a, not of ddpm"), wrong.err());
+    }
+
+    @Test
     void noDownloadReportsTheMissingCachedCheckpoint() {
         Path cached = io.github.glidejava.diffusion.download.GlideCache.defaultDir().resolve("base.pt");
         org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(cached),
@@ -190,6 +215,9 @@ class GlideCliPipelineTest {
                 List.of("sample", PROMPT, "-n", "0"),
                 List.of("sample", PROMPT, "--guidance-scale", "-1"),
                 List.of("sample", PROMPT, "--sampler", "plms"),
+                List.of("sample", PROMPT, "--eta", "-1"),
+                List.of("sample", PROMPT, "--upsample-eta", "NaN"),
+                List.of("sample", PROMPT, "--solver-order", "3"),
                 List.of("sample"),
                 List.of("inpaint", PROMPT, "--image", "x.png"),
                 List.of("inpaint", PROMPT, "--image", "x.png", "--mask", "m.png", "--mask-keeps", "grey"),

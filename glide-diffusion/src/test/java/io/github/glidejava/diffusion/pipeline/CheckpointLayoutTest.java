@@ -19,6 +19,8 @@ import io.github.glidejava.core.testing.RefFixtures;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import io.github.glidejava.nn.unet.GlideModelKind;
+import io.github.glidejava.nn.unet.Text2ImUNet;
 
 class CheckpointLayoutTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -103,5 +105,18 @@ class CheckpointLayoutTest {
         shapes.remove(victim);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CheckpointLayout.infer(shapes));
         assertTrue(e.getMessage().contains("input_blocks.1.0.out_layers.3.weight"), e.getMessage());
+    }
+
+    @Test
+    void theReleasedArchitecturesAreRecognisedByTheirPresets() {
+        for (GlideModelKind k : GlideModelKind.values()) {
+            CheckpointLayout layout = CheckpointLayout.infer(Text2ImUNet.create(k.preset()).expectedShapes());
+            assertEquals(k, layout.kind());
+            assertEquals(java.util.Optional.of(k), layout.releasedArchitecture());
+            assertEquals(k.preset().numResBlocks(), layout.numResBlocks());
+            CheckpointLayout wider = CheckpointLayout.infer(Text2ImUNet.create(k.preset().toBuilder()
+                    .numChannels(256).build()).expectedShapes());
+            assertFalse(wider.releasedArchitecture().isPresent(), k + " with 256 channels");
+        }
     }
 }

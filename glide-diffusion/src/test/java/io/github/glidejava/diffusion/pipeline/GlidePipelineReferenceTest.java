@@ -19,6 +19,7 @@ import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.core.text.TokensAndMask;
 import io.github.glidejava.diffusion.NoiseSource;
 import io.github.glidejava.diffusion.ReplayNoise;
+import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import org.junit.jupiter.api.DynamicTest;
@@ -31,12 +32,16 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * The pipeline composes its stages exactly as glide-text2im's notebook: fed the reference run's recorded noise, it
  * reproduces the recorded samples. Dispatches on each sampling fixture's metadata (base sampling, guided or not, or
- * upsampling); every setting (sampler, eta, clip_denoised, respacing, guidance, temperature, sizes) comes from the
- * fixture, and a combination the pipeline cannot express fails with a message saying which.
+ * upsampling); every setting (sampler and its options eta / clip_denoised / solver_order, respacing, guidance,
+ * temperature, sizes) comes from the fixture, and a combination the pipeline cannot express fails with a message
+ * saying which.
  */
 class GlidePipelineReferenceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The README's whole-loop tolerances: base p_sample/DDIM 1e-3, upsampler DDIM 3e-3. */
+    /**
+     * Whole sampling loops accumulate the float32 round-off of every step: base p_sample/DDIM 1e-3; the upsampler's
+     * loop (fast27) is longer, so 3e-3.
+     */
     private static final double BASE_ATOL = 1e-3;
     private static final double UPSAMPLE_ATOL = 3e-3;
 
@@ -62,55 +67,45 @@ class GlidePipelineReferenceTest {
             }
             GlideModel model = GlideModel.load(params, config);
             SamplerType sampler = SamplerType.named(required(file, c, "sampler").asText());
-            boolean deterministic = requireExpressible(file, c, sampler);
+            SamplerOptions options = samplerOptions(file, c, sampler);
             if (config.superRes()) {
-                checkUpsampling(file, st, c, model, sampler, deterministic);
+                checkUpsampling(file, st, c, model, sampler, options);
             } else {
-                checkBase(file, st, c, model, sampler, deterministic);
+                checkBase(file, st, c, model, sampler, options);
             }
         }
     }
 
     /**
-     * Fails for settings the pipeline cannot express: it always clips x_0 to [-1, 1] (clip_denoised=True, as the
-     * notebooks), runs DDIM with eta 0 and Euler ancestral with eta 1, and has no eta for the other samplers.
-     * Absent keys mean the reference's defaults (clip_denoised=True, eta=0). Returns whether the sampler ignores
-     * its per-step draws (then zeros may stand in for unrecorded ones).
+     * The sampler options of the fixture ({@code eta}, {@code clip_denoised}, {@code solver_order}; absent or null
+     * keys mean the reference's defaults). An option the sampler does not have fails, naming it.
      */
-    static boolean requireExpressible(Path file, JsonNode c, SamplerType sampler) {
-        JsonNode clip = c.get("clip_denoised");
-        if (clip != null && !clip.isNull() && !clip.asBoolean()) {
-            fail(file + ": clip_denoised=false, but the pipeline always clips x_0 to [-1, 1] (clip_denoised=True, as"
-                    + " glide-text2im's notebooks)");
+    static SamplerOptions samplerOptions(Path file, JsonNode c, SamplerType sampler) {
+        SamplerOptions.Builder o = SamplerOptions.builder();
+        if (c.hasNonNull("clip_denoised")) {
+            o.clipDenoised(c.get("clip_denoised").asBoolean());
         }
-        JsonNode etaNode = c.get("eta");
-        Double eta = etaNode == null || etaNode.isNull() ? null : etaNode.asDouble();
-        switch (sampler) {
-            case DDIM -> {
-                if (eta != null && eta != 0.0) {
-                    fail(file + ": DDIM with eta=" + eta + ", but the pipeline's DDIM is deterministic (eta 0)");
-                }
-                return true;
-            }
-            case EULER_ANCESTRAL -> {
-                if (eta != null && eta != 1.0) {
-                    fail(file + ": Euler ancestral with eta=" + eta + ", but the pipeline runs it with eta 1");
-                }
-                return false;
-            }
-            case DDPM -> {
-                if (eta != null) {
-                    fail(file + ": eta=" + eta + " given for p_sample (DDPM), which has no eta");
-                }
-                return false;
-            }
-            default -> {
-                if (eta != null) {
-                    fail(file + ": eta=" + eta + " given for " + sampler.configName() + ", which has no eta");
-                }
-                return true;
-            }
+        if (c.hasNonNull("eta")) {
+            o.eta(c.get("eta").asDouble());
         }
+        if (c.hasNonNull("solver_order")) {
+            o.solverOrder(c.get("solver_order").asInt());
+        }
+        try {
+            return sampler.check(o.build());
+        } catch (IllegalArgumentException e) {
+            return fail(file + ": " + e.getMessage());
+        }
+    }
+
+    /** Whether the sampler ignores its per-step draws (then zeros may stand in for unrecorded ones). */
+    static boolean deterministic(SamplerType sampler, SamplerOptions options) {
+        return switch (sampler) {
+            case DDPM -> false;
+            case DDIM -> options.etaOr(0) == 0;
+            case EULER_ANCESTRAL -> options.etaOr(1) == 0;
+            case DPM_SOLVER_PP_2M -> true;
+        };
     }
 
     /**
@@ -119,7 +114,8 @@ class GlidePipelineReferenceTest {
      * (eps = cond) over [recorded rows | a copy], of which the first half is the recorded run.
      */
     private static void checkBase(Path file, SafeTensors st, JsonNode c, GlideModel model, SamplerType sampler,
-                                  boolean deterministic) throws IOException {
+                                  SamplerOptions options) throws IOException {
+        boolean deterministic = deterministic(sampler, options);
         INDArray x0 = st.getFloat("input.noise");
         long rows = x0.size(0);
         if (c.hasNonNull("shape")) {
@@ -147,7 +143,7 @@ class GlidePipelineReferenceTest {
             scale = 1.0;
         }
         GlidePipeline p = GlidePipeline.builder().base(model).withoutUpsampler().tokenizer(TinyModels.tokenizer())
-                .sampler(sampler).steps(required(file, c, "timestep_respacing").asText())
+                .sampler(sampler).samplerOptions(options).steps(required(file, c, "timestep_respacing").asText())
                 .guidanceScale(scale).imagesPerPrompt(n).build();
 
         List<TokensAndMask> expectedRows = new ArrayList<>();
@@ -186,7 +182,8 @@ class GlidePipelineReferenceTest {
      * recorded.
      */
     private static void checkUpsampling(Path file, SafeTensors st, JsonNode c, GlideModel model, SamplerType sampler,
-                                        boolean deterministic) throws IOException {
+                                        SamplerOptions options) throws IOException {
+        boolean deterministic = deterministic(sampler, options);
         if (c.hasNonNull("guidance_scale")) {
             fail(file + ": a guided upsampling run; the pipeline's upsampler is unguided, as GLIDE's notebooks");
         }
@@ -211,7 +208,8 @@ class GlidePipelineReferenceTest {
         }
         assertEquals(rows, first.size(0), file + ": low_res rows vs x_T rows");
         GlidePipeline p = GlidePipeline.builder().withoutBase().upsampler(model).tokenizer(TinyModels.tokenizer())
-                .upsampleSampler(sampler).upsampleSteps(required(file, c, "timestep_respacing").asText())
+                .upsampleSampler(sampler).upsampleSamplerOptions(options)
+                .upsampleSteps(required(file, c, "timestep_respacing").asText())
                 .upsampleTemperature(temperature).imagesPerPrompt((int) rows).build();
         TokensAndMask tokens = p.tokenizer().encodePadded(prompt, model.config().textCtx());
         List<TokensAndMask> expectedRows = new ArrayList<>();
@@ -262,7 +260,7 @@ class GlidePipelineReferenceTest {
     }
 
     /**
-     * Replays the recorded draws; after them, for a sampler that ignores its per-step draws (DDIM eta 0), zeros
+     * Replays the recorded draws; after them, for a sampler that ignores its per-step draws (e.g. DDIM, eta 0), zeros
      * stand in for draws the fixture did not record.
      */
     private static final class ZeroPadded implements NoiseSource {

@@ -24,12 +24,16 @@ import io.github.glidejava.core.image.ImageTensors;
 import io.github.glidejava.core.image.InpaintMasks;
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.diffusion.sampling.SamplerType;
+import io.github.glidejava.diffusion.sampling.DdimSampler;
+import io.github.glidejava.diffusion.sampling.SamplerOptions;
+import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.diffusion.sampling.SamplingCancelledException;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.SuperResInpaintText2ImUNet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import io.github.glidejava.nn.unet.GlideModelKind;
 
 /**
  * End to end on the fixtures' tiny models (real .pt files, configurations from the fixture metadata): prompt -> base
@@ -72,8 +76,9 @@ class GlidePipelineTest {
         GenerationParameters read = GenerationParameters.fromPngText(text);
         assertEquals(r.parameters(), read);
         assertEquals(new GenerationParameters("text-to-image", PROMPT, 7, base.name(), "ddpm", "2",
-                GlidePipeline.DEFAULT_GUIDANCE_SCALE, up.name(), "ddim", "2", GlidePipeline.DEFAULT_UPSAMPLE_TEMPERATURE,
-                1, 1, up.imageSize(), up.imageSize()), read);
+                PipelineSettings.DEFAULT_GUIDANCE_SCALE, up.name(), "ddim", "2",
+                PipelineSettings.DEFAULT_UPSAMPLE_TEMPERATURE,
+                1, 1, up.imageSize(), up.imageSize(), Map.of(), Map.of()), read);
         assertTrue(text.get(GenerationParameters.PNG_KEY).contains("\"imageIndex\":0"));
 
         BufferedImage decoded = ImageTensors.readImage(png);
@@ -202,7 +207,7 @@ class GlidePipelineTest {
         Map<String, String> text = PngFiles.readText(png);
         assertEquals(PROMPT, text.get("Description"));
         assertEquals(new GenerationParameters("inpaint", PROMPT, 21, inpaint.name(), "ddpm", "2", 4.5, null, null,
-                null, 0, 1, 1, s, s), GenerationParameters.fromPngText(text));
+                null, 0, 1, 1, s, s, Map.of(), null), GenerationParameters.fromPngText(text));
         BufferedImage decoded = ImageTensors.readImage(png);
         assertEquals(s, decoded.getWidth());
         INDArray keep = InpaintMasks.fromImages(List.of(sm[1]), s, s, InpaintMasks.Source.LUMA_BLACK_KEEPS,
@@ -245,7 +250,7 @@ class GlidePipelineTest {
         // the notebook: the base-size keep mask, nearest-resized to the upsampler's size
         INDArray keepBase = InpaintMasks.fromImages(List.of(sm[1]), s, s, InpaintMasks.Source.LUMA_BLACK_KEEPS,
                 InpaintMasks.DEFAULT_THRESHOLD);
-        int changed = assertKeptAndCountRepainted(sm[0], GlidePipeline.nearest(keepBase, u, u), decoded);
+        int changed = assertKeptAndCountRepainted(sm[0], ImageTensors.resizeNearest(keepBase, u, u), decoded);
         assertTrue(changed > 0, "the repainted region is generated at full size");
 
         byte[] again = p.inpaint(sm[0], sm[1], PROMPT, 8).png(0);
@@ -323,6 +328,54 @@ class GlidePipelineTest {
         assertEquals(1, e.stepsCompleted());
         // guided base rows = [conditional | unconditional]
         assertEquals(List.of("base:0:2", "base:1:2", "upsample:0:1"), seen);
+    }
+
+    // ---- sampler options --------------------------------------------------------------------------------------
+
+    @Test
+    void everySamplerOptionReachesItsSampler() throws IOException {
+        GlidePipeline.Builder ddim = text2im().withoutUpsampler().sampler(SamplerType.DDIM);
+        GlideResult plain = ddim.build().sample(PROMPT, 3);
+        assertEquals(Map.of(), plain.parameters().samplerOptions());
+        assertEquals(plain.samples(), ddim.eta(0).build().sample(PROMPT, 3).samples(), "eta 0 is DDIM's default");
+        GlideResult eta1 = ddim.eta(1).build().sample(PROMPT, 3);
+        assertNotEquals(plain.samples(), eta1.samples(), "DDIM with eta 1 draws noise at every step");
+        assertEquals(eta1.samples(), ddim.build().sample(PROMPT, 3).samples(), "and is reproducible by seed");
+        assertEquals(Map.of("eta", 1.0), eta1.parameters().samplerOptions());
+        assertEquals(1.0, ((DdimSampler) SamplerType.DDIM.create(TinyModels.model(BASE).diffusion(),
+                ddim.settings().samplerOptions())).eta());
+
+        // DPM-Solver++(1) is DDIM with eta 0; the default second order is not (unclipped, over enough steps for the
+        // second order to act, as the tiny model's clipped x_0 saturates)
+        SamplerOptions noClip = SamplerOptions.builder().clipDenoised(false).build();
+        INDArray ddimNoClip = ddim.samplerOptions(noClip).steps(4).build().sample(PROMPT, 3).samples();
+        GlidePipeline.Builder dpm = text2im().withoutUpsampler().sampler(SamplerType.DPM_SOLVER_PP_2M).steps(4);
+        INDArray order2 = dpm.samplerOptions(noClip).build().sample(PROMPT, 3).samples();
+        INDArray order1 = dpm.samplerOptions(noClip.toBuilder().solverOrder(1).build()).build()
+                .sample(PROMPT, 3).samples();
+        double toDdim = order1.sub(ddimNoClip).amaxNumber().doubleValue();
+        assertTrue(toDdim < 1e-4 * (1 + ddimNoClip.amaxNumber().doubleValue()), "order 1 = DDIM(eta 0): " + toDdim);
+        assertTrue(order2.sub(order1).amaxNumber().doubleValue() > 1e-3, "order 2 differs from order 1");
+
+        // the upsampler's options are its own
+        GlidePipeline.Builder up = text2im();
+        INDArray upPlain = up.build().sample(PROMPT, 4).samples();
+        GlideResult upEta = up.upsampleEta(1).build().sample(PROMPT, 4);
+        assertNotEquals(upPlain, upEta.samples());
+        assertEquals(Map.of(), upEta.parameters().samplerOptions());
+        assertEquals(Map.of("eta", 1.0), upEta.parameters().upsampleSamplerOptions());
+        GlideResult unclipped = text2im().samplerOptions(noClip).build().sample(PROMPT, 4);
+        assertEquals(Map.of("clip_denoised", false), unclipped.parameters().samplerOptions());
+    }
+
+    @Test
+    void samplerOptionsTheSamplerDoesNotHaveAreRejected() {
+        assertMessage(text2im().eta(1), "eta is an option of ddim and euler_a, not of ddpm (sampler is ddpm)");
+        assertMessage(text2im().upsampleSamplerOptions(SamplerOptions.builder().solverOrder(1).build()),
+                "the solver order is an option of dpm++2m, not of ddim");
+        assertMessage(text2im().samplerOptions(SamplerOptions.builder().denoisedFn(x -> x).build()),
+                "denoisedFn are set by the pipeline itself");
+        assertThrows(IllegalArgumentException.class, () -> SamplerOptions.builder().solverOrder(3).build());
     }
 
     // ---- build() validation ----------------------------------------------------------------------------------

@@ -87,8 +87,8 @@ public final class TinyModels {
     }
 
     /**
-     * A model of {@code config} whose every parameter is re-filled with seeded noise as the fixture README's
-     * "Parameter initialisation" describes (glide zero-initialises some output convolutions, which would make the
+     * A model of {@code config} whose every parameter is re-filled with seeded noise the way the reference fixtures'
+     * weights were made (glide zero-initialises some output convolutions, which would make the
      * output trivial): norm weights (rank 1 {@code weight}) 1 + 0.1 N, biases 0.1 N, embeddings 0.5 N, conv/linear
      * weights N / sqrt(fan_in). No parameter element is zero.
      */

@@ -10,7 +10,7 @@ import io.github.glidejava.nn.params.ParamSpec;
  * spatial positions of {@code x [N, C, H, W]}; text tokens {@code encoder_out [N, encoder_channels, L]} give extra
  * keys and values.
  */
-public final class AttentionBlock extends Layer implements TimestepLayer {
+public final class AttentionBlock extends Layer implements TimestepBlock {
     private final int channels;
     private final int heads;
     private final GroupNorm32 norm;

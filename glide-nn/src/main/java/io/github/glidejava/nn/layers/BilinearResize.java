@@ -7,7 +7,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import io.github.glidejava.nn.ops.TensorOps;
 
 /**
- * {@code F.interpolate(x, (H, W), mode="bilinear", align_corners=False)} (pitfall 15), written as two matrix
+ * {@code F.interpolate(x, (H, W), mode="bilinear", align_corners=False)}, the U-Net's resize of low_res, written as
+ * two matrix
  * products with interpolation matrices whose weights are computed in float32 the way PyTorch's CPU kernel does:
  * scale = in/out from the sizes, source index {@code (dst + 0.5) * scale - 0.5} clamped at 0, the neighbour index
  * clamped at the border.

@@ -11,7 +11,7 @@ import io.github.glidejava.nn.params.ParamSpec;
  * torch.nn.Conv2d with a square kernel (1x1, 3x3 padding 1, 3x3 stride 2 ...), with bias. The PyTorch weight
  * {@code [out, in, k, k]} is stored as YXIO {@code [k, k, in, out]}.
  */
-public final class Conv2d extends Layer implements TimestepLayer {
+public final class Conv2d extends Layer implements TimestepBlock {
     private final int in;
     private final int out;
     private final int kernel;

@@ -6,7 +6,7 @@ import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.params.ParamSpec;
 
 /** glide's Downsample: a 3x3 convolution with stride 2 and padding 1 ({@code op}), or 2x2 average pooling. */
-public final class Downsample extends Layer implements TimestepLayer {
+public final class Downsample extends Layer implements TimestepBlock {
     private final int channels;
     private final Conv2d op;
 

@@ -5,7 +5,8 @@ import java.util.Arrays;
 import io.github.glidejava.nn.ops.TensorOps;
 
 /**
- * glide's QKVAttention in the LEGACY head-major layout (pitfall 12): {@code qkv [N, heads*3*ch, T]} is viewed as
+ * glide's QKVAttention in the LEGACY head-major layout (guided-diffusion's QKVAttentionLegacy, not its newer
+ * QKVAttention): {@code qkv [N, heads*3*ch, T]} is viewed as
  * {@code [N*heads, 3*ch, T]} and split into q | k | v per head. Encoder keys / values {@code [N, heads*2*ch, S]}
  * are split the same way and concatenated IN FRONT of the image keys / values. q and k are each scaled by
  * {@code 1/sqrt(sqrt(ch))}; softmax over the keys.

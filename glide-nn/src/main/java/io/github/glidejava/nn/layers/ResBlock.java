@@ -6,12 +6,12 @@ import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.params.ParamSpec;
 
 /**
- * glide's ResBlock (pitfall 11): {@code in_layers = [GN+SiLU, -, conv3x3]} with optional nearest-x2 / avg-pool
+ * glide's ResBlock: {@code in_layers = [GN+SiLU, -, conv3x3]} with optional nearest-x2 / avg-pool
  * resampling applied to h after GN+SiLU (and to the skip input); {@code emb_layers = [SiLU, Linear]}; then either
  * scale-shift ({@code GN(h) * (1 + scale) + shift}, SiLU, dropout, conv) or {@code h + emb} then GN+SiLU, dropout,
  * conv; skip connection identity, 1x1 conv, or 3x3 conv when {@code use_conv}.
  */
-public final class ResBlock extends Layer implements TimestepLayer {
+public final class ResBlock extends Layer implements TimestepBlock {
     private final int channels;
     private final int outChannels;
     private final boolean useScaleShiftNorm;

@@ -13,7 +13,8 @@ public final class TimestepEmbedding {
     }
 
     /**
-     * The frequencies in float32, computed as torch does (pitfall 7): the float32 scalar {@code -ln(max_period)}
+     * The frequencies in float32, computed as torch does (computed otherwise they differ in the last bits, and
+     * timesteps up to 1000 amplify that): the float32 scalar {@code -ln(max_period)}
      * times the float32 index, divided by {@code half} in float32, then torch's vectorised float32 exp, which is not
      * always correctly rounded (see {@link #expf}).
      */

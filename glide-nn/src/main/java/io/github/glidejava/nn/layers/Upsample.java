@@ -6,7 +6,7 @@ import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.params.ParamSpec;
 
 /** glide's Upsample: nearest-neighbour x2, then an optional 3x3 convolution ({@code conv}). */
-public final class Upsample extends Layer implements TimestepLayer {
+public final class Upsample extends Layer implements TimestepBlock {
     private final int channels;
     private final Conv2d conv;
 

@@ -303,7 +303,7 @@ public final class SameDiffOps implements TensorOps<SDVariable> {
     @Override
     public SDVariable upsampleNearest2x(SDVariable x) {
         long[] s = shape(x);
-        // upsampling2d(x, 2) passes a single integer and fails shape inference (ND4J trap 2)
+        // ND4J M2.1's upsampling2d(x, 2) passes a single integer to the op and fails its shape inference
         return record(sd.cnn().upsampling2d(x, 2, 2, true), new long[] {s[0], s[1], s[2] * 2, s[3] * 2});
     }
 

@@ -139,7 +139,7 @@ public interface TensorOps<T> {
 
     /**
      * Group normalisation of {@code x [N, C, ...]} over {@code groups} channel groups with affine {@code weight},
-     * {@code bias} {@code [C]}, optionally followed by SiLU. Composed here (ND4J has no group-norm op, trap 3):
+     * {@code bias} {@code [C]}, optionally followed by SiLU. Composed here (ND4J has no group-norm op):
      * reshape to groups, mean, biased variance, normalise, affine.
      */
     default T groupNorm(T x, int groups, double eps, T weight, T bias, boolean silu) {

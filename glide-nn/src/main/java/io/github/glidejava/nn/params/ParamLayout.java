@@ -6,8 +6,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * How a parameter is stored relative to its PyTorch layout. Convolution weights are kept as YXIO
- * {@code [kH, kW, in, out]} because SameDiff's conv2d backward ignores the OIYX format (ND4J trap 1); they are
- * converted when a state dict is loaded and converted back when one is saved.
+ * {@code [kH, kW, in, out]} because SameDiff's conv2d backward (ND4J M2.1) ignores the OIYX weight format and
+ * computes wrong gradients; they are converted when a state dict is loaded and converted back when one is saved.
  */
 public enum ParamLayout {
     /** Stored exactly as in PyTorch. */

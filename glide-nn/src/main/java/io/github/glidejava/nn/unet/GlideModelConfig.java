@@ -1,12 +1,12 @@
 package io.github.glidejava.nn.unet;
 
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,102 +29,138 @@ public final class GlideModelConfig {
     /** GPT-2 BPE vocabulary size of GLIDE's tokenizer. */
     public static final int GPT2_VOCAB = 50257;
 
-    private final int imageSize;
-    private final int numChannels;
-    private final int numResBlocks;
-    private final String channelMult;
-    private final int numHeads;
-    private final int numHeadChannels;
-    private final int numHeadsUpsample;
-    private final String attentionResolutions;
-    private final double dropout;
-    private final int textCtx;
-    private final int xfWidth;
-    private final int xfLayers;
-    private final int xfHeads;
-    private final boolean xfFinalLn;
-    private final boolean xfPadding;
-    private final int diffusionSteps;
-    private final String noiseSchedule;
-    private final String timestepRespacing;
-    private final boolean useScaleShiftNorm;
-    private final boolean resblockUpdown;
-    private final boolean useFp16;
-    private final boolean cacheTextEmb;
-    private final boolean inpaint;
-    private final boolean superRes;
-    private final int vocabSize;
+    // ---- the options: glide's name, type, default and what a valid value is, in model_and_diffusion_defaults()
+    // order. The builder, the accessors, JSON reading and writing and toOptions all go through this table.
+
+    private static final Map<String, Option<?>> OPTIONS = new LinkedHashMap<>();
+
+    private static final Option<Integer> IMAGE_SIZE = option("image_size", Integer.class, 64, v -> v > 0, "positive");
+    private static final Option<Integer> NUM_CHANNELS = option("num_channels", Integer.class, 192, v -> v > 0,
+            "positive");
+    private static final Option<Integer> NUM_RES_BLOCKS = option("num_res_blocks", Integer.class, 3, v -> v >= 1,
+            ">= 1");
+    private static final Option<String> CHANNEL_MULT = option("channel_mult", String.class, "", v -> true, "");
+    private static final Option<Integer> NUM_HEADS = option("num_heads", Integer.class, 1, v -> true, "");
+    private static final Option<Integer> NUM_HEAD_CHANNELS = option("num_head_channels", Integer.class, 64,
+            v -> true, "");
+    private static final Option<Integer> NUM_HEADS_UPSAMPLE = option("num_heads_upsample", Integer.class, -1,
+            v -> v == -1 || v > 0, "-1 (same as num_heads) or positive");
+    private static final Option<String> ATTENTION_RESOLUTIONS = option("attention_resolutions", String.class,
+            "32,16,8", v -> true, "");
+    private static final Option<Double> DROPOUT = option("dropout", Double.class, 0.1, v -> v >= 0 && v < 1,
+            "in [0, 1)");
+    private static final Option<Integer> TEXT_CTX = option("text_ctx", Integer.class, 128, v -> true, "");
+    private static final Option<Integer> XF_WIDTH = option("xf_width", Integer.class, 512, v -> v >= 0,
+            ">= 0 (0 = no text encoder)");
+    private static final Option<Integer> XF_LAYERS = option("xf_layers", Integer.class, 16, v -> true, "");
+    private static final Option<Integer> XF_HEADS = option("xf_heads", Integer.class, 8, v -> true, "");
+    private static final Option<Boolean> XF_FINAL_LN = option("xf_final_ln", Boolean.class, true, v -> true, "");
+    private static final Option<Boolean> XF_PADDING = option("xf_padding", Boolean.class, true, v -> true, "");
+    private static final Option<Integer> DIFFUSION_STEPS = option("diffusion_steps", Integer.class, 1000, v -> v > 0,
+            "positive");
+    private static final Option<String> NOISE_SCHEDULE = option("noise_schedule", String.class, "squaredcos_cap_v2",
+            v -> v.equals("linear") || v.equals("squaredcos_cap_v2"), "linear or squaredcos_cap_v2");
+    private static final Option<String> TIMESTEP_RESPACING = option("timestep_respacing", String.class, "",
+            v -> true, "");
+    private static final Option<Boolean> USE_SCALE_SHIFT_NORM = option("use_scale_shift_norm", Boolean.class, true,
+            v -> true, "");
+    private static final Option<Boolean> RESBLOCK_UPDOWN = option("resblock_updown", Boolean.class, true, v -> true,
+            "");
+    private static final Option<Boolean> USE_FP16 = option("use_fp16", Boolean.class, true, v -> true, "");
+    private static final Option<Boolean> CACHE_TEXT_EMB = option("cache_text_emb", Boolean.class, false, v -> true,
+            "");
+    private static final Option<Boolean> INPAINT = option("inpaint", Boolean.class, false, v -> true, "");
+    private static final Option<Boolean> SUPER_RES = option("super_res", Boolean.class, false, v -> true, "");
+    /** Not a glide option (glide's tokenizer fixes it); named as the text transformer's n_vocab. */
+    private static final Option<Integer> N_VOCAB = option("n_vocab", Integer.class, GPT2_VOCAB, v -> true, "");
+
+    /**
+     * One option. {@code valid} checks the value alone ({@code expected} says what it must be, for the message);
+     * checks that involve several options are in {@link Builder#build()}.
+     */
+    private record Option<V>(String name, Class<V> type, V defaultValue, Predicate<V> valid, String expected) {
+        /** The value of a JSON node, with an error naming the option when it has the wrong type. */
+        V read(JsonNode v) {
+            Object value;
+            if (type == Integer.class) {
+                if (v == null || !v.canConvertToInt() || (v.isNumber() && v.asDouble() != v.asInt())) {
+                    throw new IllegalArgumentException("GLIDE option " + name + " must be an integer, got " + v);
+                }
+                value = v.asInt();
+            } else if (type == Double.class) {
+                if (v == null || !v.isNumber()) {
+                    throw new IllegalArgumentException("GLIDE option " + name + " must be a number, got " + v);
+                }
+                value = v.asDouble();
+            } else if (type == Boolean.class) {
+                if (v == null || !v.isBoolean()) {
+                    throw new IllegalArgumentException("GLIDE option " + name + " must be true or false, got " + v);
+                }
+                value = v.asBoolean();
+            } else {
+                if (v == null || v.isNull()) {
+                    throw new IllegalArgumentException("GLIDE option " + name + " must be a string, got " + v);
+                }
+                value = v.isTextual() ? v.asText() : v.toString();
+            }
+            return type.cast(value);
+        }
+
+        /** The check of the value alone, or null when it passes. */
+        String check(Object value) {
+            return valid.test(type.cast(value)) ? null : name + " must be " + expected + ", got "
+                    + (value instanceof String ? "'" + value + "'" : value);
+        }
+    }
+
+    private static <V> Option<V> option(String name, Class<V> type, V defaultValue, Predicate<V> valid,
+                                        String expected) {
+        Option<V> o = new Option<>(name, type, defaultValue, valid, expected);
+        OPTIONS.put(name, o);
+        return o;
+    }
+
+    /** Option name -> value, in table order (immutable). */
+    private final Map<String, Object> values;
     // derived
     private final int[] channelMultiplier;
     private final int[] attentionDownsampleRates;
 
-    private GlideModelConfig(Builder b, int[] mult, int[] attentionDs) {
-        imageSize = b.imageSize;
-        numChannels = b.numChannels;
-        numResBlocks = b.numResBlocks;
-        channelMult = b.channelMult;
-        numHeads = b.numHeads;
-        numHeadChannels = b.numHeadChannels;
-        numHeadsUpsample = b.numHeadsUpsample;
-        attentionResolutions = b.attentionResolutions;
-        dropout = b.dropout;
-        textCtx = b.textCtx;
-        xfWidth = b.xfWidth;
-        xfLayers = b.xfLayers;
-        xfHeads = b.xfHeads;
-        xfFinalLn = b.xfFinalLn;
-        xfPadding = b.xfPadding;
-        diffusionSteps = b.diffusionSteps;
-        noiseSchedule = b.noiseSchedule;
-        timestepRespacing = b.timestepRespacing;
-        useScaleShiftNorm = b.useScaleShiftNorm;
-        resblockUpdown = b.resblockUpdown;
-        useFp16 = b.useFp16;
-        cacheTextEmb = b.cacheTextEmb;
-        inpaint = b.inpaint;
-        superRes = b.superRes;
-        vocabSize = b.vocabSize;
-        channelMultiplier = mult;
-        attentionDownsampleRates = attentionDs;
+    private GlideModelConfig(Map<String, Object> values, int[] mult, int[] attentionDs) {
+        this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+        this.channelMultiplier = mult;
+        this.attentionDownsampleRates = attentionDs;
+    }
+
+    private <V> V get(Option<V> o) {
+        return o.type().cast(values.get(o.name()));
     }
 
     // ---- presets -------------------------------------------------------------------------------------------
 
     /** glide-text2im's {@code model_and_diffusion_defaults()}: the 64x64 text-conditional base model. */
     public static GlideModelConfig base() {
-        return builder().build();
+        return GlideModelKind.BASE.preset();
     }
 
     /** glide-text2im's {@code model_and_diffusion_defaults_upsampler()}: the 64 -> 256 text-conditional upsampler. */
     public static GlideModelConfig upsample() {
-        return upsampleBuilder().build();
+        return GlideModelKind.UPSAMPLE.preset();
     }
 
     /** The base model for inpainting ({@code base-inpaint}): base defaults with {@code inpaint=True}. */
     public static GlideModelConfig baseInpaint() {
-        return builder().inpaint(true).build();
+        return GlideModelKind.BASE_INPAINT.preset();
     }
 
     /** The upsampler for inpainting ({@code upsample-inpaint}): upsampler defaults with {@code inpaint=True}. */
     public static GlideModelConfig upsampleInpaint() {
-        return upsampleBuilder().inpaint(true).build();
+        return GlideModelKind.UPSAMPLE_INPAINT.preset();
     }
 
     /** A preset by glide's checkpoint name: base, upsample, base-inpaint, upsample-inpaint. */
     public static GlideModelConfig preset(String name) {
-        switch (Objects.requireNonNull(name, "preset name").toLowerCase(Locale.ROOT)) {
-            case "base":
-                return base();
-            case "upsample":
-                return upsample();
-            case "base-inpaint":
-                return baseInpaint();
-            case "upsample-inpaint":
-                return upsampleInpaint();
-            default:
-                throw new IllegalArgumentException("unknown GLIDE preset '" + name
-                        + "'; expected one of base, upsample, base-inpaint, upsample-inpaint");
-        }
+        return GlideModelKind.parse(Objects.requireNonNull(name, "preset name")).preset();
     }
 
     /** A builder holding {@code model_and_diffusion_defaults()}. */
@@ -151,19 +187,22 @@ public final class GlideModelConfig {
      * error.
      */
     public static GlideModelConfig fromOptions(JsonNode options) {
-        Builder b = builder();
         if (options == null || !options.isObject()) {
             throw new IllegalArgumentException("GLIDE options must be a JSON object, got " + options);
         }
+        Builder b = builder();
         List<String> unknown = new ArrayList<>();
         options.fields().forEachRemaining(e -> {
-            if (!b.set(e.getKey(), e.getValue())) {
+            Option<?> o = OPTIONS.get(e.getKey());
+            if (o == null) {
                 unknown.add(e.getKey());
+            } else {
+                b.values.put(o.name(), o.read(e.getValue()));
             }
         });
         if (!unknown.isEmpty()) {
             throw new IllegalArgumentException("unknown GLIDE model options " + unknown + "; known: "
-                    + new Builder().toOptions().keySet());
+                    + OPTIONS.keySet());
         }
         return b.build();
     }
@@ -179,7 +218,7 @@ public final class GlideModelConfig {
 
     /** The options under glide's names, in {@code model_and_diffusion_defaults()} order. */
     public Map<String, Object> toOptions() {
-        return toBuilder().toOptions();
+        return new LinkedHashMap<>(values);
     }
 
     /** {@link #toOptions()} as a JSON object string. */
@@ -191,20 +230,20 @@ public final class GlideModelConfig {
     // ---- accessors -------------------------------------------------------------------------------------------
 
     public int imageSize() {
-        return imageSize;
+        return get(IMAGE_SIZE);
     }
 
     public int numChannels() {
-        return numChannels;
+        return get(NUM_CHANNELS);
     }
 
     public int numResBlocks() {
-        return numResBlocks;
+        return get(NUM_RES_BLOCKS);
     }
 
     /** The option as given ("" = derived from the image size). */
     public String channelMult() {
-        return channelMult;
+        return get(CHANNEL_MULT);
     }
 
     /** The channel multiplier per level, resolved. */
@@ -213,19 +252,19 @@ public final class GlideModelConfig {
     }
 
     public int numHeads() {
-        return numHeads;
+        return get(NUM_HEADS);
     }
 
     public int numHeadChannels() {
-        return numHeadChannels;
+        return get(NUM_HEAD_CHANNELS);
     }
 
     public int numHeadsUpsample() {
-        return numHeadsUpsample;
+        return get(NUM_HEADS_UPSAMPLE);
     }
 
     public String attentionResolutions() {
-        return attentionResolutions;
+        return get(ATTENTION_RESOLUTIONS);
     }
 
     /** Downsample rates (image_size / resolution) at which attention is used. */
@@ -234,112 +273,109 @@ public final class GlideModelConfig {
     }
 
     public double dropout() {
-        return dropout;
+        return get(DROPOUT);
     }
 
     public int textCtx() {
-        return textCtx;
+        return get(TEXT_CTX);
     }
 
     public int xfWidth() {
-        return xfWidth;
+        return get(XF_WIDTH);
     }
 
     public int xfLayers() {
-        return xfLayers;
+        return get(XF_LAYERS);
     }
 
     public int xfHeads() {
-        return xfHeads;
+        return get(XF_HEADS);
     }
 
     public boolean xfFinalLn() {
-        return xfFinalLn;
+        return get(XF_FINAL_LN);
     }
 
     public boolean xfPadding() {
-        return xfPadding;
+        return get(XF_PADDING);
     }
 
     public int diffusionSteps() {
-        return diffusionSteps;
+        return get(DIFFUSION_STEPS);
     }
 
     public String noiseSchedule() {
-        return noiseSchedule;
+        return get(NOISE_SCHEDULE);
     }
 
     public String timestepRespacing() {
-        return timestepRespacing;
+        return get(TIMESTEP_RESPACING);
     }
 
     public boolean useScaleShiftNorm() {
-        return useScaleShiftNorm;
+        return get(USE_SCALE_SHIFT_NORM);
     }
 
     public boolean resblockUpdown() {
-        return resblockUpdown;
+        return get(RESBLOCK_UPDOWN);
     }
 
     /** Kept for fidelity; glide-java always computes in float32. */
     public boolean useFp16() {
-        return useFp16;
+        return get(USE_FP16);
     }
 
     /** Kept for fidelity; not used. */
     public boolean cacheTextEmb() {
-        return cacheTextEmb;
+        return get(CACHE_TEXT_EMB);
     }
 
     public boolean inpaint() {
-        return inpaint;
+        return get(INPAINT);
     }
 
     public boolean superRes() {
-        return superRes;
+        return get(SUPER_RES);
     }
 
     /** Token vocabulary size of the text encoder (GPT-2 BPE: 50257). */
     public int vocabSize() {
-        return vocabSize;
+        return get(N_VOCAB);
+    }
+
+    /** Which of GLIDE's four models this config builds (by super_res and inpaint). */
+    public GlideModelKind kind() {
+        return GlideModelKind.of(superRes(), inpaint());
     }
 
     /** Channels of the image input (3). */
     public int imageChannels() {
-        return 3;
+        return GlideModelKind.IMAGE_CHANNELS;
     }
 
     /** Channels the U-Net's first convolution takes: 3, x2 for super-resolution, +3+1 for inpainting. */
     public int unetInChannels() {
-        int c = imageChannels();
-        return c + (superRes ? c : 0) + (inpaint ? c + 1 : 0);
+        return kind().inChannels();
     }
 
     /** Output channels: 3 epsilon + 3 variance values. */
     public int outChannels() {
-        return 6;
+        return 2 * GlideModelKind.IMAGE_CHANNELS;
     }
 
     /** The glide-text2im class this config builds. */
     public String modelClass() {
-        if (inpaint && superRes) {
-            return "SuperResInpaintText2ImUnet";
-        } else if (inpaint) {
-            return "InpaintText2ImUNet";
-        } else if (superRes) {
-            return "SuperResText2ImUNet";
-        }
-        return "Text2ImUNet";
+        return kind().modelClass();
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof GlideModelConfig && ((GlideModelConfig) o).toOptions().equals(toOptions());
+        return o instanceof GlideModelConfig && ((GlideModelConfig) o).values.equals(values);
     }
 
     @Override
     public int hashCode() {
-        return toOptions().hashCode();
+        return values.hashCode();
     }
 
     @Override
@@ -349,347 +385,181 @@ public final class GlideModelConfig {
 
     // ---- builder ---------------------------------------------------------------------------------------------
 
-    /** Fluent builder; {@link #build()} validates the whole configuration. */
+    /** Fluent builder (one setter per option, named as glide's); {@link #build()} validates the whole configuration. */
     public static final class Builder {
-        private int imageSize = 64;
-        private int numChannels = 192;
-        private int numResBlocks = 3;
-        private String channelMult = "";
-        private int numHeads = 1;
-        private int numHeadChannels = 64;
-        private int numHeadsUpsample = -1;
-        private String attentionResolutions = "32,16,8";
-        private double dropout = 0.1;
-        private int textCtx = 128;
-        private int xfWidth = 512;
-        private int xfLayers = 16;
-        private int xfHeads = 8;
-        private boolean xfFinalLn = true;
-        private boolean xfPadding = true;
-        private int diffusionSteps = 1000;
-        private String noiseSchedule = "squaredcos_cap_v2";
-        private String timestepRespacing = "";
-        private boolean useScaleShiftNorm = true;
-        private boolean resblockUpdown = true;
-        private boolean useFp16 = true;
-        private boolean cacheTextEmb = false;
-        private boolean inpaint = false;
-        private boolean superRes = false;
-        private int vocabSize = GPT2_VOCAB;
+        private final Map<String, Object> values = new LinkedHashMap<>();
 
         private Builder() {
+            OPTIONS.values().forEach(o -> values.put(o.name(), o.defaultValue()));
         }
 
         private Builder(GlideModelConfig c) {
-            imageSize = c.imageSize;
-            numChannels = c.numChannels;
-            numResBlocks = c.numResBlocks;
-            channelMult = c.channelMult;
-            numHeads = c.numHeads;
-            numHeadChannels = c.numHeadChannels;
-            numHeadsUpsample = c.numHeadsUpsample;
-            attentionResolutions = c.attentionResolutions;
-            dropout = c.dropout;
-            textCtx = c.textCtx;
-            xfWidth = c.xfWidth;
-            xfLayers = c.xfLayers;
-            xfHeads = c.xfHeads;
-            xfFinalLn = c.xfFinalLn;
-            xfPadding = c.xfPadding;
-            diffusionSteps = c.diffusionSteps;
-            noiseSchedule = c.noiseSchedule;
-            timestepRespacing = c.timestepRespacing;
-            useScaleShiftNorm = c.useScaleShiftNorm;
-            resblockUpdown = c.resblockUpdown;
-            useFp16 = c.useFp16;
-            cacheTextEmb = c.cacheTextEmb;
-            inpaint = c.inpaint;
-            superRes = c.superRes;
-            vocabSize = c.vocabSize;
+            values.putAll(c.values);
+        }
+
+        private <V> Builder set(Option<V> o, V v) {
+            values.put(o.name(), Objects.requireNonNull(v, o.name()));
+            return this;
+        }
+
+        private <V> V get(Option<V> o) {
+            return o.type().cast(values.get(o.name()));
         }
 
         public Builder imageSize(int v) {
-            imageSize = v;
-            return this;
+            return set(IMAGE_SIZE, v);
         }
 
         public Builder numChannels(int v) {
-            numChannels = v;
-            return this;
+            return set(NUM_CHANNELS, v);
         }
 
         public Builder numResBlocks(int v) {
-            numResBlocks = v;
-            return this;
+            return set(NUM_RES_BLOCKS, v);
         }
 
         /** Comma-separated multipliers, e.g. "1,2,3,4"; "" derives them from the image size (64, 128, 256). */
         public Builder channelMult(String v) {
-            channelMult = Objects.requireNonNull(v, "channel_mult");
-            return this;
+            return set(CHANNEL_MULT, v);
         }
 
         public Builder numHeads(int v) {
-            numHeads = v;
-            return this;
+            return set(NUM_HEADS, v);
         }
 
         /** Channels per attention head; -1 to use {@link #numHeads} heads instead. */
         public Builder numHeadChannels(int v) {
-            numHeadChannels = v;
-            return this;
+            return set(NUM_HEAD_CHANNELS, v);
         }
 
         public Builder numHeadsUpsample(int v) {
-            numHeadsUpsample = v;
-            return this;
+            return set(NUM_HEADS_UPSAMPLE, v);
         }
 
         /** Comma-separated resolutions at which to use attention, e.g. "32,16,8". */
         public Builder attentionResolutions(String v) {
-            attentionResolutions = Objects.requireNonNull(v, "attention_resolutions");
-            return this;
+            return set(ATTENTION_RESOLUTIONS, v);
         }
 
         public Builder dropout(double v) {
-            dropout = v;
-            return this;
+            return set(DROPOUT, v);
         }
 
         public Builder textCtx(int v) {
-            textCtx = v;
-            return this;
+            return set(TEXT_CTX, v);
         }
 
         /** Width of the text transformer; 0 builds an unconditional model without a text encoder. */
         public Builder xfWidth(int v) {
-            xfWidth = v;
-            return this;
+            return set(XF_WIDTH, v);
         }
 
         public Builder xfLayers(int v) {
-            xfLayers = v;
-            return this;
+            return set(XF_LAYERS, v);
         }
 
         public Builder xfHeads(int v) {
-            xfHeads = v;
-            return this;
+            return set(XF_HEADS, v);
         }
 
         public Builder xfFinalLn(boolean v) {
-            xfFinalLn = v;
-            return this;
+            return set(XF_FINAL_LN, v);
         }
 
         public Builder xfPadding(boolean v) {
-            xfPadding = v;
-            return this;
+            return set(XF_PADDING, v);
         }
 
         public Builder diffusionSteps(int v) {
-            diffusionSteps = v;
-            return this;
+            return set(DIFFUSION_STEPS, v);
         }
 
         public Builder noiseSchedule(String v) {
-            noiseSchedule = Objects.requireNonNull(v, "noise_schedule");
-            return this;
+            return set(NOISE_SCHEDULE, v);
         }
 
         public Builder timestepRespacing(String v) {
-            timestepRespacing = Objects.requireNonNull(v, "timestep_respacing");
-            return this;
+            return set(TIMESTEP_RESPACING, v);
         }
 
         public Builder useScaleShiftNorm(boolean v) {
-            useScaleShiftNorm = v;
-            return this;
+            return set(USE_SCALE_SHIFT_NORM, v);
         }
 
         public Builder resblockUpdown(boolean v) {
-            resblockUpdown = v;
-            return this;
+            return set(RESBLOCK_UPDOWN, v);
         }
 
         /** Accepted for compatibility and ignored (float32 compute). */
         public Builder useFp16(boolean v) {
-            useFp16 = v;
-            return this;
+            return set(USE_FP16, v);
         }
 
         /** Accepted for compatibility and ignored. */
         public Builder cacheTextEmb(boolean v) {
-            cacheTextEmb = v;
-            return this;
+            return set(CACHE_TEXT_EMB, v);
         }
 
         public Builder inpaint(boolean v) {
-            inpaint = v;
-            return this;
+            return set(INPAINT, v);
         }
 
         public Builder superRes(boolean v) {
-            superRes = v;
-            return this;
+            return set(SUPER_RES, v);
         }
 
         public Builder vocabSize(int v) {
-            vocabSize = v;
-            return this;
-        }
-
-        /** Sets one option by glide's name from JSON; false when the name is unknown. */
-        boolean set(String name, JsonNode v) {
-            switch (name) {
-                case "image_size": imageSize = intOf(name, v); return true;
-                case "num_channels": numChannels = intOf(name, v); return true;
-                case "num_res_blocks": numResBlocks = intOf(name, v); return true;
-                case "channel_mult": channelMult = stringOf(name, v); return true;
-                case "num_heads": numHeads = intOf(name, v); return true;
-                case "num_head_channels": numHeadChannels = intOf(name, v); return true;
-                case "num_heads_upsample": numHeadsUpsample = intOf(name, v); return true;
-                case "attention_resolutions": attentionResolutions = stringOf(name, v); return true;
-                case "dropout": dropout = doubleOf(name, v); return true;
-                case "text_ctx": textCtx = intOf(name, v); return true;
-                case "xf_width": xfWidth = intOf(name, v); return true;
-                case "xf_layers": xfLayers = intOf(name, v); return true;
-                case "xf_heads": xfHeads = intOf(name, v); return true;
-                case "xf_final_ln": xfFinalLn = boolOf(name, v); return true;
-                case "xf_padding": xfPadding = boolOf(name, v); return true;
-                case "diffusion_steps": diffusionSteps = intOf(name, v); return true;
-                case "noise_schedule": noiseSchedule = stringOf(name, v); return true;
-                case "timestep_respacing": timestepRespacing = stringOf(name, v); return true;
-                case "use_scale_shift_norm": useScaleShiftNorm = boolOf(name, v); return true;
-                case "resblock_updown": resblockUpdown = boolOf(name, v); return true;
-                case "use_fp16": useFp16 = boolOf(name, v); return true;
-                case "cache_text_emb": cacheTextEmb = boolOf(name, v); return true;
-                case "inpaint": inpaint = boolOf(name, v); return true;
-                case "super_res": superRes = boolOf(name, v); return true;
-                case "n_vocab": vocabSize = intOf(name, v); return true;
-                default: return false;
-            }
-        }
-
-        Map<String, Object> toOptions() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("image_size", imageSize);
-            m.put("num_channels", numChannels);
-            m.put("num_res_blocks", numResBlocks);
-            m.put("channel_mult", channelMult);
-            m.put("num_heads", numHeads);
-            m.put("num_head_channels", numHeadChannels);
-            m.put("num_heads_upsample", numHeadsUpsample);
-            m.put("attention_resolutions", attentionResolutions);
-            m.put("dropout", dropout);
-            m.put("text_ctx", textCtx);
-            m.put("xf_width", xfWidth);
-            m.put("xf_layers", xfLayers);
-            m.put("xf_heads", xfHeads);
-            m.put("xf_final_ln", xfFinalLn);
-            m.put("xf_padding", xfPadding);
-            m.put("diffusion_steps", diffusionSteps);
-            m.put("noise_schedule", noiseSchedule);
-            m.put("timestep_respacing", timestepRespacing);
-            m.put("use_scale_shift_norm", useScaleShiftNorm);
-            m.put("resblock_updown", resblockUpdown);
-            m.put("use_fp16", useFp16);
-            m.put("cache_text_emb", cacheTextEmb);
-            m.put("inpaint", inpaint);
-            m.put("super_res", superRes);
-            m.put("n_vocab", vocabSize);
-            return m;
-        }
-
-        private static int intOf(String name, JsonNode v) {
-            if (v == null || !v.canConvertToInt() || (v.isNumber() && v.asDouble() != v.asInt())) {
-                throw new IllegalArgumentException("GLIDE option " + name + " must be an integer, got " + v);
-            }
-            return v.asInt();
-        }
-
-        private static double doubleOf(String name, JsonNode v) {
-            if (v == null || !v.isNumber()) {
-                throw new IllegalArgumentException("GLIDE option " + name + " must be a number, got " + v);
-            }
-            return v.asDouble();
-        }
-
-        private static boolean boolOf(String name, JsonNode v) {
-            if (v == null || !v.isBoolean()) {
-                throw new IllegalArgumentException("GLIDE option " + name + " must be true or false, got " + v);
-            }
-            return v.asBoolean();
-        }
-
-        private static String stringOf(String name, JsonNode v) {
-            if (v == null || v.isNull()) {
-                throw new IllegalArgumentException("GLIDE option " + name + " must be a string, got " + v);
-            }
-            return v.isTextual() ? v.asText() : v.toString();
+            return set(N_VOCAB, v);
         }
 
         /** Validates every option and derived shape; errors name the option and what was expected. */
         public GlideModelConfig build() {
             List<String> errors = new ArrayList<>();
-            if (imageSize <= 0) {
-                errors.add("image_size must be positive, got " + imageSize);
-            }
-            if (numChannels <= 0) {
-                errors.add("num_channels must be positive, got " + numChannels);
-            }
-            if (numResBlocks < 1) {
-                errors.add("num_res_blocks must be >= 1, got " + numResBlocks);
+            for (Option<?> o : OPTIONS.values()) {
+                String error = o.check(values.get(o.name()));
+                if (error != null) {
+                    errors.add(error);
+                }
             }
             int[] mult = parseChannelMult(errors);
             int[] attentionDs = parseAttention(errors);
-            if (!(dropout >= 0 && dropout < 1)) {
-                errors.add("dropout must be in [0, 1), got " + dropout);
-            }
-            if (numHeadsUpsample != -1 && numHeadsUpsample <= 0) {
-                errors.add("num_heads_upsample must be -1 (same as num_heads) or positive, got " + numHeadsUpsample);
-            }
-            if (xfWidth < 0) {
-                errors.add("xf_width must be >= 0 (0 = no text encoder), got " + xfWidth);
-            } else if (xfWidth > 0) {
-                if (xfLayers < 0) {
-                    errors.add("xf_layers must be >= 0, got " + xfLayers);
+            int xfWidth = get(XF_WIDTH);
+            if (xfWidth > 0) {
+                if (get(XF_LAYERS) < 0) {
+                    errors.add("xf_layers must be >= 0, got " + get(XF_LAYERS));
                 }
-                if (xfHeads <= 0 || xfWidth % xfHeads != 0) {
-                    errors.add("xf_width " + xfWidth + " must be divisible by xf_heads " + xfHeads);
+                if (get(XF_HEADS) <= 0 || xfWidth % get(XF_HEADS) != 0) {
+                    errors.add("xf_width " + xfWidth + " must be divisible by xf_heads " + get(XF_HEADS));
                 }
-                if (textCtx <= 0) {
-                    errors.add("text_ctx must be positive, got " + textCtx);
+                if (get(TEXT_CTX) <= 0) {
+                    errors.add("text_ctx must be positive, got " + get(TEXT_CTX));
                 }
-                if (vocabSize <= 0) {
-                    errors.add("n_vocab must be positive, got " + vocabSize);
+                if (get(N_VOCAB) <= 0) {
+                    errors.add("n_vocab must be positive, got " + get(N_VOCAB));
                 }
             }
-            if (diffusionSteps <= 0) {
-                errors.add("diffusion_steps must be positive, got " + diffusionSteps);
-            }
-            if (!noiseSchedule.equals("linear") && !noiseSchedule.equals("squaredcos_cap_v2")) {
-                errors.add("noise_schedule must be linear or squaredcos_cap_v2, got '" + noiseSchedule + "'");
-            }
-            if (mult != null && numChannels > 0) {
+            int channels = get(NUM_CHANNELS);
+            if (mult != null && channels > 0) {
                 for (int i = 0; i < mult.length; i++) {
-                    long ch = (long) mult[i] * numChannels;
+                    long ch = (long) mult[i] * channels;
                     if (ch % GroupNorm32.GROUPS != 0) {
-                        errors.add("num_channels * channel_mult[" + i + "] = " + numChannels + " * " + mult[i] + " = "
+                        errors.add("num_channels * channel_mult[" + i + "] = " + channels + " * " + mult[i] + " = "
                                 + ch + " is not divisible by " + GroupNorm32.GROUPS + " GroupNorm groups");
                     }
                 }
-                if (attentionDs != null) {
+                if (attentionDs != null && get(NUM_RES_BLOCKS) >= 1) {
                     checkHeads(mult, attentionDs, errors);
                 }
             }
             if (!errors.isEmpty()) {
                 throw new IllegalArgumentException("invalid GLIDE model config: " + String.join("; ", errors));
             }
-            return new GlideModelConfig(this, mult, attentionDs);
+            return new GlideModelConfig(values, mult, attentionDs);
         }
 
         private int[] parseChannelMult(List<String> errors) {
+            String channelMult = get(CHANNEL_MULT);
+            int imageSize = get(IMAGE_SIZE);
             if (channelMult.isBlank()) {
                 switch (imageSize) {
                     case 256:
@@ -728,59 +598,44 @@ public final class GlideModelConfig {
         }
 
         private int[] parseAttention(List<String> errors) {
-            if (attentionResolutions.isBlank()) {
+            String resolutions = get(ATTENTION_RESOLUTIONS);
+            if (resolutions.isBlank()) {
                 return new int[0];
             }
-            String[] parts = attentionResolutions.split(",");
+            String[] parts = resolutions.split(",");
             int[] ds = new int[parts.length];
             for (int i = 0; i < parts.length; i++) {
                 int res;
                 try {
                     res = Integer.parseInt(parts[i].trim());
                 } catch (NumberFormatException e) {
-                    errors.add("attention_resolutions must be comma-separated integers, got '" + attentionResolutions + "'");
+                    errors.add("attention_resolutions must be comma-separated integers, got '" + resolutions + "'");
                     return null;
                 }
                 if (res <= 0) {
-                    errors.add("attention_resolutions entries must be positive, got '" + attentionResolutions + "'");
+                    errors.add("attention_resolutions entries must be positive, got '" + resolutions + "'");
                     return null;
                 }
-                ds[i] = imageSize / res;
+                ds[i] = get(IMAGE_SIZE) / res;
             }
             return ds;
         }
 
+        /** Every attention block's channels must split into its heads. */
         private void checkHeads(int[] mult, int[] attentionDs, List<String> errors) {
-            int ds = 1;
-            int upHeads = numHeadsUpsample == -1 ? numHeads : numHeadsUpsample;
-            for (int level = 0; level < mult.length; level++) {
-                int ch = mult[level] * numChannels;
-                boolean lastLevel = level == mult.length - 1;
-                if (contains(attentionDs, ds)) {
-                    checkHeads(ch, numHeads, "input attention at level " + level, errors);
-                    checkHeads(ch, upHeads, "output attention at level " + level, errors);
-                }
-                if (lastLevel) {
-                    checkHeads(ch, numHeads, "middle attention", errors);
-                } else {
-                    ds *= 2;
+            int heads = get(NUM_HEADS);
+            int upHeads = get(NUM_HEADS_UPSAMPLE) == -1 ? heads : get(NUM_HEADS_UPSAMPLE);
+            for (UNetBlocks.Block b : UNetBlocks.of(mult, get(NUM_RES_BLOCKS), attentionDs).attentionBlocks()) {
+                int h = b.part() == UNetBlocks.Part.OUTPUT ? upHeads : heads;
+                try {
+                    AttentionBlock.heads(mult[b.level()] * get(NUM_CHANNELS), h, get(NUM_HEAD_CHANNELS),
+                            b.part().label() + " attention at level " + b.level());
+                } catch (IllegalArgumentException e) {
+                    if (!errors.contains(e.getMessage())) {
+                        errors.add(e.getMessage());
+                    }
                 }
             }
-        }
-
-        private void checkHeads(int channels, int heads, String where, List<String> errors) {
-            try {
-                AttentionBlock.heads(channels, heads, numHeadChannels, where);
-            } catch (IllegalArgumentException e) {
-                String msg = e.getMessage();
-                if (!errors.contains(msg)) {
-                    errors.add(msg);
-                }
-            }
-        }
-
-        private static boolean contains(int[] a, int v) {
-            return Arrays.stream(a).anyMatch(x -> x == v);
         }
     }
 }

@@ -50,9 +50,9 @@ public class Text2ImUNet {
     private final int modelChannels;
     private final Linear timeEmbed0;
     private final Linear timeEmbed2;
-    private final List<TimestepBlock> inputBlocks = new ArrayList<>();
-    private final TimestepBlock middleBlock;
-    private final List<TimestepBlock> outputBlocks = new ArrayList<>();
+    private final List<TimestepEmbedSequential> inputBlocks = new ArrayList<>();
+    private final TimestepEmbedSequential middleBlock;
+    private final List<TimestepEmbedSequential> outputBlocks = new ArrayList<>();
     private final GroupNorm32 outNorm;
     private final Conv2d outConv;
     private final TextEncoder text;
@@ -62,15 +62,12 @@ public class Text2ImUNet {
 
     /** The model class {@code config} asks for (super_res / inpaint), without weights. */
     public static Text2ImUNet create(GlideModelConfig config) {
-        Objects.requireNonNull(config, "config");
-        if (config.inpaint() && config.superRes()) {
-            return new SuperResInpaintText2ImUNet(config);
-        } else if (config.inpaint()) {
-            return new InpaintText2ImUNet(config);
-        } else if (config.superRes()) {
-            return new SuperResText2ImUNet(config);
-        }
-        return new Text2ImUNet(config);
+        return switch (Objects.requireNonNull(config, "config").kind()) {
+            case BASE -> new Text2ImUNet(config);
+            case UPSAMPLE -> new SuperResText2ImUNet(config);
+            case BASE_INPAINT -> new InpaintText2ImUNet(config);
+            case UPSAMPLE_INPAINT -> new SuperResInpaintText2ImUNet(config);
+        };
     }
 
     protected Text2ImUNet(GlideModelConfig c) {
@@ -91,59 +88,49 @@ public class Text2ImUNet {
 
         int ch = mult[0] * mc;
         int inputCh = ch;
-        TimestepBlock first = new TimestepBlock("input_blocks.0");
-        first.add(Conv2d.conv3x3(first.nextKey(), c.unetInChannels(), ch, false));
-        inputBlocks.add(first);
+        UNetBlocks blocks = UNetBlocks.of(mult, c.numResBlocks(), c.attentionDownsampleRates());
         Deque<Integer> inputBlockChans = new ArrayDeque<>();
-        inputBlockChans.push(ch);
-        int ds = 1;
-        for (int level = 0; level < mult.length; level++) {
-            for (int r = 0; r < c.numResBlocks(); r++) {
-                TimestepBlock b = new TimestepBlock("input_blocks." + inputBlocks.size());
-                b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, mult[level] * mc, false, ss, false, false));
-                ch = mult[level] * mc;
-                if (contains(attentionDs, ds)) {
+        for (UNetBlocks.Block spec : blocks.input()) {
+            TimestepEmbedSequential b = new TimestepEmbedSequential(spec.prefix());
+            if (spec.index() == 0) {
+                b.add(Conv2d.conv3x3(b.nextKey(), c.unetInChannels(), ch, false));
+            } else if (spec.res()) {
+                b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, mult[spec.level()] * mc, false, ss, false,
+                        false));
+                ch = mult[spec.level()] * mc;
+                if (spec.attention()) {
                     b.add(new AttentionBlock(b.nextKey(), ch, c.numHeads(), c.numHeadChannels(), encoderChannels));
                 }
-                inputBlocks.add(b);
-                inputBlockChans.push(ch);
+            } else if (c.resblockUpdown()) {
+                b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, ch, false, ss, false, true));
+            } else {
+                b.add(new Downsample(b.nextKey(), ch, true, ch));
             }
-            if (level != mult.length - 1) {
-                TimestepBlock b = new TimestepBlock("input_blocks." + inputBlocks.size());
-                if (c.resblockUpdown()) {
-                    b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, ch, false, ss, false, true));
-                } else {
-                    b.add(new Downsample(b.nextKey(), ch, true, ch));
-                }
-                inputBlocks.add(b);
-                inputBlockChans.push(ch);
-                ds *= 2;
-            }
+            inputBlocks.add(b);
+            inputBlockChans.push(ch);
         }
-        middleBlock = new TimestepBlock("middle_block");
+        middleBlock = new TimestepEmbedSequential(blocks.middle().prefix());
         middleBlock.add(new ResBlock(middleBlock.nextKey(), ch, timeEmbedDim, dropout, null, false, ss, false, false));
         middleBlock.add(new AttentionBlock(middleBlock.nextKey(), ch, c.numHeads(), c.numHeadChannels(), encoderChannels));
         middleBlock.add(new ResBlock(middleBlock.nextKey(), ch, timeEmbedDim, dropout, null, false, ss, false, false));
 
-        for (int level = mult.length - 1; level >= 0; level--) {
-            for (int i = 0; i <= c.numResBlocks(); i++) {
-                int ich = inputBlockChans.pop();
-                TimestepBlock b = new TimestepBlock("output_blocks." + outputBlocks.size());
-                b.add(new ResBlock(b.nextKey(), ch + ich, timeEmbedDim, dropout, mc * mult[level], false, ss, false, false));
-                ch = mc * mult[level];
-                if (contains(attentionDs, ds)) {
-                    b.add(new AttentionBlock(b.nextKey(), ch, headsUp, c.numHeadChannels(), encoderChannels));
-                }
-                if (level > 0 && i == c.numResBlocks()) {
-                    if (c.resblockUpdown()) {
-                        b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, ch, false, ss, true, false));
-                    } else {
-                        b.add(new Upsample(b.nextKey(), ch, true, ch));
-                    }
-                    ds /= 2;
-                }
-                outputBlocks.add(b);
+        for (UNetBlocks.Block spec : blocks.output()) {
+            int ich = inputBlockChans.pop();
+            TimestepEmbedSequential b = new TimestepEmbedSequential(spec.prefix());
+            b.add(new ResBlock(b.nextKey(), ch + ich, timeEmbedDim, dropout, mc * mult[spec.level()], false, ss, false,
+                    false));
+            ch = mc * mult[spec.level()];
+            if (spec.attention()) {
+                b.add(new AttentionBlock(b.nextKey(), ch, headsUp, c.numHeadChannels(), encoderChannels));
             }
+            if (spec.resample()) {
+                if (c.resblockUpdown()) {
+                    b.add(new ResBlock(b.nextKey(), ch, timeEmbedDim, dropout, ch, false, ss, true, false));
+                } else {
+                    b.add(new Upsample(b.nextKey(), ch, true, ch));
+                }
+            }
+            outputBlocks.add(b);
         }
         outNorm = new GroupNorm32("out.0", ch, 1.0);
         outConv = Conv2d.conv3x3("out.2", inputCh, c.outChannels(), true);
@@ -156,11 +143,11 @@ public class Text2ImUNet {
         }
         timeEmbed0.collectParams(list);
         timeEmbed2.collectParams(list);
-        for (TimestepBlock b : inputBlocks) {
+        for (TimestepEmbedSequential b : inputBlocks) {
             b.collectParams(list);
         }
         middleBlock.collectParams(list);
-        for (TimestepBlock b : outputBlocks) {
+        for (TimestepEmbedSequential b : outputBlocks) {
             b.collectParams(list);
         }
         outNorm.collectParams(list);
@@ -169,10 +156,6 @@ public class Text2ImUNet {
             text.collectModuleParams(list);
         }
         specs = Collections.unmodifiableList(list);
-    }
-
-    private static boolean contains(int[] a, int v) {
-        return Arrays.stream(a).anyMatch(x -> x == v);
     }
 
     public GlideModelConfig config() {

@@ -14,7 +14,7 @@ import io.github.glidejava.nn.params.ParamSpec;
 import io.github.glidejava.nn.xf.Transformer;
 
 /**
- * The text side of Text2ImUNet ({@code get_text_emb}, pitfalls 5-6): token embedding + positional embedding,
+ * The text side of Text2ImUNet ({@code get_text_emb}): token embedding + positional embedding,
  * padded positions REPLACED by {@code padding_embedding[pos]}, the transformer (no attention mask), final LayerNorm,
  * {@code xf_proj = transformer_proj(xf_out[:, -1])} of the LAST position and {@code xf_out} permuted to
  * {@code [N, C, L]}.

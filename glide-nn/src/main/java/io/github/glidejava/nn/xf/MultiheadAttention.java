@@ -8,7 +8,7 @@ import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.params.ParamSpec;
 
 /**
- * glide's xf.MultiheadAttention (pitfall 6): {@code c_qkv} output viewed as {@code [N, T, heads, 3*attn_ch]} and
+ * glide's xf.MultiheadAttention: {@code c_qkv} output viewed as {@code [N, T, heads, 3*attn_ch]} and
  * split into q | k | v per head; q and k each scaled by {@code 1/sqrt(sqrt(attn_ch))}; softmax over all positions
  * (no mask); {@code c_proj}.
  */

@@ -31,8 +31,8 @@ import io.github.glidejava.nn.unet.UNetInputs;
  * A tiny text-conditional {@link Text2ImUNet} learns through the SameDiff back-end: on ONE fixed batch (fixed x0,
  * noise, timesteps and tokens) GLIDE's training objective, the epsilon-prediction MSE, falls at least 10x within a
  * bounded number of Adam steps. The gradients come from {@code calculateGradientsAndOutputs} (which also returns the
- * loss; {@code sd.fit} reports none, ND4J trap 5) and Adam is applied here, in place on the model's parameter arrays,
- * so the eager model sees the trained weights too.
+ * loss; ND4J M2.1's {@code sd.fit} reports no loss value) and Adam is applied here, in place on the model's
+ * parameter arrays, so the eager model sees the trained weights too.
  */
 class TinyUNetOverfitTest {
     static final int BATCH = 4;

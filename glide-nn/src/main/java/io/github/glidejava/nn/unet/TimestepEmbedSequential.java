@@ -5,15 +5,18 @@ import java.util.Collections;
 import java.util.List;
 
 import io.github.glidejava.nn.layers.Layer;
-import io.github.glidejava.nn.layers.TimestepLayer;
+import io.github.glidejava.nn.layers.TimestepBlock;
 import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.params.ParamSpec;
 
-/** glide's TimestepEmbedSequential: children {@code <prefix>.0, <prefix>.1, ...} applied in order. */
-final class TimestepBlock extends Layer {
+/**
+ * glide's TimestepEmbedSequential: children ({@link TimestepBlock}s) {@code <prefix>.0, <prefix>.1, ...} applied in
+ * order.
+ */
+final class TimestepEmbedSequential extends Layer {
     private final List<Layer> children = new ArrayList<>();
 
-    TimestepBlock(String prefix) {
+    TimestepEmbedSequential(String prefix) {
         super(prefix);
     }
 
@@ -22,7 +25,7 @@ final class TimestepBlock extends Layer {
         return key(Integer.toString(children.size()));
     }
 
-    <L extends Layer & TimestepLayer> TimestepBlock add(L child) {
+    <L extends Layer & TimestepBlock> TimestepEmbedSequential add(L child) {
         if (!child.prefix().equals(nextKey())) {
             throw new IllegalStateException("child " + child.prefix() + " added as " + nextKey());
         }
@@ -45,7 +48,7 @@ final class TimestepBlock extends Layer {
         return ops.block(prefix(), () -> {
             T h = x;
             for (Layer l : children) {
-                h = ((TimestepLayer) l).forward(ops, h, emb, encoderOut);
+                h = ((TimestepBlock) l).forward(ops, h, emb, encoderOut);
             }
             return h;
         });

@@ -23,7 +23,7 @@ import io.github.glidejava.nn.xf.Transformer;
  * step: conditional + unconditional sample): the channel counts of {@link GlideModelConfig#base()} (192 channels x
  * multipliers 1,2,3,4; 64 channels per attention head; 512-wide text transformer of 16 layers over 128 tokens).
  */
-public enum LayerCase {
+public enum BaseLayerShape {
     /** ResBlock at the first level: 192 channels at 64x64 (scale-shift norm, identity skip). */
     RES64("ResBlock 192ch 64x64"),
     RES32("ResBlock 384ch 32x32"),
@@ -43,7 +43,7 @@ public enum LayerCase {
 
     private final String description;
 
-    LayerCase(String description) {
+    BaseLayerShape(String description) {
         this.description = description;
     }
 
@@ -58,12 +58,12 @@ public enum LayerCase {
 
     /** A layer instance with its inputs' shapes and its forward. */
     public static final class Instance {
-        public final LayerCase kind;
+        public final BaseLayerShape kind;
         public final Layer layer;
         public final Map<String, long[]> inputShapes;
         public final Forward forward;
 
-        Instance(LayerCase kind, Layer layer, Map<String, long[]> inputShapes, Forward forward) {
+        Instance(BaseLayerShape kind, Layer layer, Map<String, long[]> inputShapes, Forward forward) {
             this.kind = kind;
             this.layer = layer;
             this.inputShapes = inputShapes;

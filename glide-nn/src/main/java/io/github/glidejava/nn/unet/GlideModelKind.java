@@ -1,12 +1,14 @@
-package io.github.glidejava.diffusion.pipeline;
+package io.github.glidejava.nn.unet;
 
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
 /**
- * GLIDE's four U-Net kinds ({@code create_model}'s choice by {@code inpaint} / {@code super_res}) and what tells
- * them apart in a checkpoint: the input channels of the first convolution, {@code input_blocks.0.0.weight}
+ * GLIDE's four U-Net kinds ({@code create_model}'s choice by {@code inpaint} / {@code super_res}): the one place that
+ * knows their names, classes, presets, released file names and input channels. {@link GlideModelConfig#kind()},
+ * {@link Text2ImUNet#create}, the pipeline's model slots, checkpoint inspection and downloads all read it.
+ * What tells them apart in a checkpoint: the input channels of the first convolution, {@code input_blocks.0.0.weight}
  * [model_channels, in_channels, 3, 3]. With 3 image channels: the noisy image (3), plus the bilinearly upsampled
  * low-resolution image for super-resolution (+3), plus the masked image and the mask for inpainting (+3 +1).
  */
@@ -59,6 +61,14 @@ public enum GlideModelKind {
 
     public boolean inpaint() {
         return inpaint;
+    }
+
+    /**
+     * The preset of this kind: GLIDE's released architecture ({@code model_and_diffusion_defaults()} or
+     * {@code model_and_diffusion_defaults_upsampler()}, with {@code inpaint} set for the inpainting kinds).
+     */
+    public GlideModelConfig preset() {
+        return (superRes ? GlideModelConfig.upsampleBuilder() : GlideModelConfig.builder()).inpaint(inpaint).build();
     }
 
     /** Channels the first convolution sees (glide's in_channels after the subclass adjusts it). */
