@@ -130,6 +130,27 @@ final class TrainCommand implements Callable<Integer> {
             description = "Parameter-name prefixes to leave unchanged, e.g. transformer,token_embedding.")
     List<String> freeze = List.of();
 
+    @Option(names = "--sample-prompts", paramLabel = "FILE",
+            description = "Validation prompts, one per line: a captioned grid of EMA samples goes to samples/ with"
+                    + " every checkpoint (or --sample-every) and at the end.")
+    Path samplePrompts;
+
+    @Option(names = "--sample-every", paramLabel = "N", defaultValue = "0",
+            description = "Steps between validation grids (default: with every checkpoint).")
+    int sampleEvery;
+
+    @Option(names = "--sample-seeds", paramLabel = "N", defaultValue = "4",
+            description = "Samples per validation prompt (default: ${DEFAULT-VALUE}).")
+    int sampleSeeds;
+
+    @Option(names = "--sample-guidance-scale", paramLabel = "S", defaultValue = "3.0",
+            description = "Classifier-free guidance of the validation samples (default: ${DEFAULT-VALUE}).")
+    double sampleGuidanceScale;
+
+    @Option(names = "--sample-steps", paramLabel = "N", defaultValue = "50",
+            description = "Diffusion steps of the validation samples (default: ${DEFAULT-VALUE}).")
+    int sampleSteps;
+
     @Option(names = "--resume", description = "Continue the newest checkpoint in --output.")
     boolean resume;
 
@@ -161,7 +182,12 @@ final class TrainCommand implements Callable<Integer> {
                 .datasetOptions(DatasetOptions.builder()
                         .crop(randomCrop ? DatasetOptions.Crop.RANDOM : DatasetOptions.Crop.CENTER).flipProbability(flip)
                         .captionColumn(captionColumn).strict(strict).build())
-                .listener(new TrainingProgress(cl.getErr(), System.console() != null));
+                .listener(new TrainingProgress(cl.getErr(), System.console() != null))
+                .sampleEvery(sampleEvery).sampling(sampleSeeds, sampleGuidanceScale, sampleSteps);
+        if (samplePrompts != null) {
+            b.samplePrompts(Files.readAllLines(samplePrompts).stream().map(String::strip)
+                    .filter(l -> !l.isEmpty()).toList());
+        }
         Path modelPath = Path.of(model);
         if (Files.isRegularFile(modelPath) && !model.toLowerCase(Locale.ROOT).endsWith(".json")) {
             b.finetune(modelPath);

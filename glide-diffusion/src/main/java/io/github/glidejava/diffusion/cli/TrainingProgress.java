@@ -81,6 +81,15 @@ final class TrainingProgress implements TrainingListener {
     }
 
     @Override
+    public void samplesWritten(long step, Path png) {
+        if (interactive) {
+            err.println();
+        }
+        err.println("samples " + png);
+        err.flush();
+    }
+
+    @Override
     public void finished(long step, boolean cancelled) {
         err.println(cancelled ? "stopped at step " + step + " (resume with --resume)" : "done after " + step + " steps");
         err.flush();

@@ -80,6 +80,8 @@ public final class GlideTrainer {
     private final boolean resume;
     private final List<TrainingListener> listeners;
     private final BpeTokenizer tokenizer;
+    private final SampleGrid sampleGrid;
+    private final int sampleEvery;
     private final AtomicBoolean cancelled = new AtomicBoolean();
 
     private GlideTrainer(Builder b, GlideModelConfig config, CaptionedImageDataset dataset) {
@@ -91,6 +93,9 @@ public final class GlideTrainer {
         this.resume = b.resume;
         this.listeners = List.copyOf(b.listeners);
         this.tokenizer = b.tokenizer != null ? b.tokenizer : BpeTokenizer.glide();
+        this.sampleGrid = b.samplePrompts.isEmpty() ? null
+                : new SampleGrid(b.samplePrompts, b.sampleSeeds, b.sampleGuidanceScale, b.sampleSteps);
+        this.sampleEvery = b.sampleEvery > 0 ? b.sampleEvery : b.recipe.checkpointEvery();
     }
 
     public static Builder builder() {
@@ -190,6 +195,9 @@ public final class GlideTrainer {
                 for (TrainingListener l : listeners) {
                     l.stepDone(last);
                 }
+                if (sampleGrid != null && step % sampleEvery == 0) {
+                    samples(optimisation, step);
+                }
                 if (step % recipe.checkpointEvery() == 0) {
                     checkpoint(checkpoints, model, optimisation, step, batches, timesteps,
                             elapsedBefore + seconds(startNanos));
@@ -201,6 +209,9 @@ public final class GlideTrainer {
             }
         }
         writeFinal(model, optimisation);
+        if (sampleGrid != null && step % sampleEvery != 0) {
+            samples(optimisation, step);
+        }
         for (TrainingListener l : listeners) {
             l.finished(step, cancelled.get());
         }
@@ -299,6 +310,16 @@ public final class GlideTrainer {
         }
     }
 
+    /** The validation grid of the EMA weights at {@code step}: {@code samples/step-N.png}. */
+    private void samples(Optimisation optimisation, long step) throws IOException {
+        Path dir = Files.createDirectories(output.resolve("samples"));
+        Path png = dir.resolve(CheckpointDirectory.name(step) + ".png");
+        sampleGrid.write(config, optimisation.firstEma(), recipe.seed(), png);
+        for (TrainingListener l : listeners) {
+            l.samplesWritten(step, png);
+        }
+    }
+
     private void writeFinal(Text2ImUNet model, Optimisation optimisation) throws IOException {
         SafeTensors.write(output.resolve(MODEL_FILE), model.parameters().toTorch(), modelMetadata());
         optimisation.saveEma(output, modelMetadata());
@@ -358,8 +379,35 @@ public final class GlideTrainer {
         private boolean resume;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private BpeTokenizer tokenizer;
+        private List<String> samplePrompts = List.of();
+        private int sampleEvery;
+        private int sampleSeeds = 4;
+        private double sampleGuidanceScale = 3.0;
+        private int sampleSteps = 50;
 
         private Builder() {
+        }
+
+        /**
+         * Validation prompts: every {@link #sampleEvery} steps (default: with every checkpoint) and at the end, a
+         * grid of samples for them from the EMA weights goes to {@code samples/step-N.png}.
+         */
+        public Builder samplePrompts(List<String> prompts) {
+            this.samplePrompts = List.copyOf(prompts);
+            return this;
+        }
+
+        public Builder sampleEvery(int steps) {
+            this.sampleEvery = steps;
+            return this;
+        }
+
+        /** Samples per prompt in the grid (default 4), with guidance scale (default 3) and DDPM steps (default 50). */
+        public Builder sampling(int seeds, double guidanceScale, int steps) {
+            this.sampleSeeds = seeds;
+            this.sampleGuidanceScale = guidanceScale;
+            this.sampleSteps = steps;
+            return this;
         }
 
         /** The architecture to train from scratch (any GlideModelConfig, e.g. a preset or a small custom one). */
@@ -436,6 +484,14 @@ public final class GlideTrainer {
             if (c == null) {
                 throw new IllegalArgumentException("no model: call model(GlideModelConfig) / --model PRESET|CONFIG.json,"
                         + " or finetune(checkpoint) / --model CHECKPOINT");
+            }
+            if (sampleEvery < 0 || sampleSeeds < 1 || sampleSteps < 1 || !(sampleGuidanceScale >= 0)) {
+                throw new IllegalArgumentException("validation sampling needs sampleEvery >= 0 (--sample-every),"
+                        + " at least 1 seed (--sample-seeds) and 1 step (--sample-steps) and a guidance scale >= 0");
+            }
+            if (!samplePrompts.isEmpty() && c.superRes()) {
+                throw new IllegalArgumentException("validation samples (--sample-prompts) are drawn for base models;"
+                        + " a super-resolution model needs low-resolution inputs");
             }
             if (c.inpaint()) {
                 throw new IllegalArgumentException("training inpainting models is not supported yet; train a base or"

@@ -57,6 +57,11 @@ final class Optimisation {
         return norm;
     }
 
+    /** The first EMA's weights in PyTorch layout (fresh arrays). */
+    Map<String, INDArray> firstEma() {
+        return ema.toTorch(0);
+    }
+
     void save(Path dir, Map<String, String> metadata) throws IOException {
         SafeTensors.write(dir.resolve(OPTIMIZER_FILE), adam.stateTensors());
         saveEma(dir, metadata);

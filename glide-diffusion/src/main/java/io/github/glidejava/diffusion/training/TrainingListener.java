@@ -17,6 +17,10 @@ public interface TrainingListener {
     default void checkpointWritten(long step, Path directory) {
     }
 
+    /** A grid of validation samples was written. */
+    default void samplesWritten(long step, Path png) {
+    }
+
     /** Training ended: the limit was reached or it was cancelled. */
     default void finished(long step, boolean cancelled) {
     }
