@@ -38,7 +38,7 @@ import io.github.glidejava.nn.unet.Text2ImUNet;
  * for float32 sums in another order than torch's; zero-gradient parameters absolutely; parameters after a step also
  * allow Adam's first-order response to the gradients' difference, {@code lr / eps} times it.
  */
-class TrainingStepParityTest {
+class TrainerStepParityTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TestFactory
@@ -120,14 +120,19 @@ class TrainingStepParityTest {
                         4 * nd.get("max_abs").asDouble() + 1e-6 * nd.get("max_abs_ref").asDouble()
                                 + 1e-6 * norm, name + " step " + s + ": grad_norm");
             }
-            // without recorded gradients (several steps), allow the float32 gradient noise of each step
-            double gradNoise = worstGradDiff > 0 ? worstGradDiff : 1e-6 * numSteps;
+            // a single step: Adam's response to the gradients' recorded difference. Several steps record no
+            // gradients: Adam's g / (|g| + eps) turns two float32 gradients that each deviate from the exact one by
+            // up to dev into parameters that drift apart step after step, so twice the single-step allowance
+            double devFactor = numSteps > 1 ? 8 : 4;
+            double worstRatio = 0;
             for (String k : store.keys()) {
                 JsonNode d = perParam.get("param_after").get(k);
-                double tol = 4 * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble() + slope * gradNoise;
+                double tol = devFactor * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble() + slope * worstGradDiff;
                 double diff = Fixture.maxAbsDiff(fx.get("param_after." + k), store.getTorch(k));
+                worstRatio = Math.max(worstRatio, diff / tol);
                 assertTrue(diff <= tol, name + ": param_after." + k + " max |diff| " + diff + " > " + tol);
             }
+            System.out.printf("%s: param_after worst |diff| / tolerance %.3f%n", name, worstRatio);
         }
     }
 
