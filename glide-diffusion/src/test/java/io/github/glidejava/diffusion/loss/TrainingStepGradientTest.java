@@ -65,7 +65,119 @@ class TrainingStepGradientTest {
             }
         }
         assertTrue(!tests.isEmpty(), "no single-step training file in " + RefFixtures.dir());
+        for (Path f : RefFixtures.list("training", ".safetensors")) {
+            boolean multi;
+            try (Fixture fx = Fixture.open(f)) {
+                multi = fx.config.path("num_steps").asInt(1) > 1;
+            }
+            if (multi) {
+                tests.add(DynamicTest.dynamicTest(f.getFileName().toString() + " (steps)", () -> checkSteps(f)));
+            }
+        }
         return tests.stream();
+    }
+
+    /**
+     * Several steps with one optimiser and one EMA: every {@code input.*} has a leading step axis. The file records
+     * no gradients, so their difference cannot be propagated as in the single steps: the parameters are compared
+     * with {@code 8 dev + 1e-6 max}, twice the metadata's factor, because our float32 gradients (SameDiff) carry
+     * round-off of their own, about as large as torch's and independent of it, and Adam carries it from step to
+     * step; zero-gradient parameters additionally by their noise-driven drift.
+     */
+    private static void checkSteps(Path file) throws Exception {
+        try (Fixture fx = Fixture.open(file)) {
+            String name = fx.name();
+            int steps = fx.cfg("num_steps").asInt();
+            GlideModelConfig config = GlideModelConfig.fromOptions(fx.cfg("options"));
+            Text2ImUNet model = Text2ImUNet.create(config);
+            model.loadStateDict(StateDict.load(RefFixtures.require(fx.cfg("params_file").asText())).subDict("param."));
+            ParameterStore store = model.parameters();
+            GaussianDiffusion diffusion = GaussianDiffusion.builder().schedule(fx.cfg("noise_schedule").asText())
+                    .steps(fx.cfg("diffusion_steps").asInt())
+                    .varianceType(VarianceType.valueOf(fx.cfg("model_var_type").asText())).build();
+            TrainingLosses losses = new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText()));
+            AdamW adam = new AdamW(store, optimizer(fx));
+            Ema ema = new Ema(store, fx.cfg("ema_rate").asDouble());
+            JsonNode dev = JSON.readTree(fx.tensors.metadata().get("fp64_deviation"));
+            // a mathematically zero gradient is round-off noise of either sign (at most 1e-6 of the largest
+            // gradient), which Adam turns into updates of up to lr * noise / eps per step in either direction
+            double zeroGradientDrift = 0;
+            for (int step = 0; step < steps; step++) {
+                Map<String, INDArray> grads = gradients(fx, model, store, losses, step, dev);
+                double maxGrad = 0;
+                for (INDArray g : grads.values()) {
+                    maxGrad = Math.max(maxGrad, g.amaxNumber().doubleValue());
+                }
+                zeroGradientDrift += 2 * adam.lr() * Math.min(1, 1e-6 * maxGrad / adam.options().eps());
+                JsonNode clip = fx.cfg("clip_grad_norm");
+                double norm = clip.isNull() ? GradientClipping.totalNorm(grads)
+                        : GradientClipping.clipGradNorm(grads, clip.get("max_norm").asDouble());
+                double recorded = fx.get("output.grad_norm").getDouble(step);
+                System.out.printf("%s step %d: grad_norm %.7g recorded %.7g%n", name, step, norm, recorded);
+                assertEquals(recorded, norm, 1e-4 * recorded, name + ": grad_norm of step " + step);
+                adam.step(grads);
+                ema.update();
+            }
+            JsonNode md = JSON.readTree(fx.tensors.metadata().get("fp64_deviation_per_param"));
+            Set<String> zero = new HashSet<>();
+            for (JsonNode k : JSON.readTree(fx.tensors.metadata().get("zero_gradient_params"))) {
+                zero.add(k.asText());
+            }
+            double worst = 0;
+            String worstKey = "";
+            for (String k : store.keys()) {
+                JsonNode d = md.get("param_after").get(k);
+                double tol = 8 * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble()
+                        + (zero.contains(k) ? zeroGradientDrift : 0);
+                double diff = Math.max(Fixture.maxAbsDiff(fx.get("param_after." + k), store.getTorch(k)),
+                        Fixture.maxAbsDiff(fx.get("ema_after." + k), ema.toTorch(0).get(k)));
+                if (diff / tol > worst) {
+                    worst = diff / tol;
+                    worstKey = k;
+                }
+                assertTrue(diff <= tol, name + ": param_after / ema_after of " + k + " after " + steps
+                        + " steps: max |diff| " + diff + " > tolerance " + tol);
+            }
+            System.out.printf("%s: after %d steps param_after / ema_after worst |diff| / tolerance %.3f (%s)%n", name,
+                    steps, worst, worstKey);
+        }
+    }
+
+    private static AdamWOptions optimizer(Fixture fx) {
+        JsonNode opt = fx.cfg("optimizer");
+        return AdamWOptions.builder().lr(opt.get("lr").asDouble())
+                .betas(opt.get("betas").get(0).asDouble(), opt.get("betas").get(1).asDouble())
+                .eps(opt.get("eps").asDouble()).weightDecay(opt.get("weight_decay").asDouble()).build();
+    }
+
+    /** The gradients of step {@code step}'s batch (U-Net and loss in one SameDiff graph), checking its losses. */
+    private static Map<String, INDArray> gradients(Fixture fx, Text2ImUNet model, ParameterStore store,
+                                                   TrainingLosses losses, int step, JsonNode dev) {
+        SameDiff sd = SameDiff.create();
+        SameDiffOps ops = new SameDiffOps(sd, store, true, true);
+        SDVariable tokens = ops.constant(Fixture.slice(fx.get("input.tokens"), step));
+        SDVariable mask = ops.constant(Fixture.slice(fx.get("input.mask"), step));
+        SDVariable lowRes = fx.has("input.low_res") ? ops.constant(Fixture.slice(fx.get("input.low_res"), step)) : null;
+        TensorModel<SDVariable> unet = (x, ts) -> model.forward(ops,
+                new UNetInputs<>(x, ts, tokens, mask, lowRes, null, null));
+        LossTerms<SDVariable> terms = losses.compute(ops, unet, Fixture.slice(fx.get("input.x_start"), step),
+                Fixture.ints(Fixture.slice(fx.get("input.t"), step)), Fixture.slice(fx.get("input.noise"), step));
+        SDVariable objective = TrainingLosses.weightedMean(ops, terms.loss(), Fixture.slice(fx.get("input.weights"),
+                step));
+        sd.setLossVariables(objective.name());
+        List<String> wanted = new ArrayList<>(store.keys());
+        Map<String, INDArray> raw = sd.calculateGradients(Map.of(), wanted);
+        INDArray loss = sd.output(Map.of(), terms.loss().name()).get(terms.loss().name());
+        INDArray expectedLoss = Fixture.slice(fx.get("output.loss"), step);
+        System.out.printf("%s step %d: loss %s recorded %s%n", fx.name(), step, loss, expectedLoss);
+        JsonNode d = dev.get("loss");
+        Fixture.assertClose(expectedLoss, loss, 4 * d.get("max_abs").asDouble() + 1e-6 * d.get("max_abs_ref")
+                .asDouble(), 1e-5, fx.name() + ": loss of step " + step);
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        for (String k : store.keys()) {
+            grads.put(k, raw.get(k).castTo(DataType.FLOAT).dup('c'));
+        }
+        return grads;
     }
 
     private static void check(Path file) throws Exception {
