@@ -87,6 +87,34 @@ class GlideTrainerTest {
     }
 
     @Test
+    void fineTuningLeavesFrozenPartsUnchanged(@TempDir Path first, @TempDir Path tuned) throws IOException {
+        GlideTrainer.builder().model(tiny()).data(data).output(first).recipe(recipe().steps(1).build()).build().train();
+        Path start = first.resolve("model.safetensors");
+        GlideTrainer.Result r = GlideTrainer.builder().finetune(start).data(data).output(tuned)
+                .recipe(recipe().steps(2).freeze(List.of("transformer.", "token_embedding")).build()).build().train();
+        io.github.glidejava.core.io.StateDict before = io.github.glidejava.core.io.StateDict.load(start);
+        io.github.glidejava.core.io.StateDict after = io.github.glidejava.core.io.StateDict.load(
+                tuned.resolve("model.safetensors"));
+        int frozen = 0, changed = 0;
+        for (String k : before.keys()) {
+            boolean same = before.get(k).equals(after.get(k));
+            if (k.startsWith("transformer.") || k.startsWith("token_embedding")) {
+                assertTrue(same, k + " is frozen but changed");
+                frozen++;
+            } else if (!same) {
+                changed++;
+            }
+        }
+        assertTrue(frozen > 0, "the tiny model has no transformer parameters to freeze");
+        assertTrue(changed > 0, "fine-tuning changed nothing");
+        assertEquals(2, r.steps());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GlideTrainer.builder()
+                .finetune(start).data(data).output(tuned.resolve("x")).recipe(recipe().steps(1).freeze(List.of(""))
+                        .build()).build().train());
+        assertTrue(e.getMessage().contains("--freeze"), e.getMessage());
+    }
+
+    @Test
     void anOutputWithCheckpointsNeedsResume(@TempDir Path out) throws IOException {
         GlideTrainer.builder().model(tiny()).data(data).output(out).recipe(recipe().steps(1).build()).build().train();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> GlideTrainer.builder().model(tiny())
