@@ -35,6 +35,7 @@ import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.Shapes;
 import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.ops.kernels.Dnnl;
+import io.github.glidejava.nn.ops.kernels.Gemm;
 import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
 import io.github.glidejava.nn.params.ParameterStore;
 
@@ -45,10 +46,11 @@ import io.github.glidejava.nn.params.ParameterStore;
  * node hands the gradient of its result to the backward function, which passes gradients on to the node's inputs
  * (summed over broadcast axes); trainable parameters ADD theirs into the {@link Gradients} given at construction.
  *
- * <p>Memory: a node's value and its accumulated gradient are freed ({@code INDArray.close()}) as soon as its
- * backward has run; by then every later node that read it has run too. Views (reshape, permute, slice) own no
- * memory; parameters, constants and inputs are never freed. After backward the tape is empty, so nothing grows from
- * step to step. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
+ * <p>Memory: a node's value and its accumulated gradient are closed as soon as its backward has run; by then every
+ * later node that read it has run too. Views (reshape, permute, slice) own no memory; parameters, constants and
+ * inputs are never freed. After backward the tape is empty, so nothing grows from step to step. ND4J 1.0.0-M2.1
+ * returns a closed array's native memory only when the garbage collector runs its deallocator, so backward asks for
+ * a collection whenever {@link #memoryBudget} bytes of closed arrays wait, and once at its end. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
  * re-run in backward (gradient checkpointing).
  *
  * <p>An instance is used by one thread for one forward + backward at a time. Gradient checks run it in float64 with
@@ -64,7 +66,13 @@ public final class TapeOps implements TensorOps<Tensor> {
     private boolean training;
     private long dropoutSeed;
     private long dropoutCalls;
-    private Random rng;
+    /** One generator per thread, re-seeded for every mask (one per instance would hold native state per step). */
+    private static final ThreadLocal<Random> RNG =
+            ThreadLocal.withInitial(() -> Nd4j.getRandomFactory().getNewRandomInstance(0));
+    /** Bytes closed since the JVM last collected (see {@link #memoryBudget}). */
+    private static final ThreadLocal<long[]> PENDING = ThreadLocal.withInitial(() -> new long[1]);
+    private long memoryBudget = 1L << 30;
+    private Map<String, Long> profile;
     private Predicate<String> recompute = name -> false;
     private boolean recomputing;
     private List<Tensor> tape = new ArrayList<>();
@@ -132,9 +140,29 @@ public final class TapeOps implements TensorOps<Tensor> {
         return this;
     }
 
+    /**
+     * Collects the time spent in each operation's backward (nanoseconds by operation name) into {@code into}, or
+     * stops with null.
+     */
+    public TapeOps profileBackward(Map<String, Long> into) {
+        this.profile = into;
+        return this;
+    }
+
     /** Number of recorded operation results not yet freed (0 after backward or {@link #clear()}). */
     public int tapeSize() {
         return tape.size();
+    }
+
+    /** Bytes of the activations the tape holds now (views not counted twice). */
+    public long tapeBytes() {
+        long b = 0;
+        for (Tensor t : tape) {
+            if (t.owner != null && !t.owner.wasClosed()) {
+                b += t.owner.length() * t.owner.dataType().width();
+            }
+        }
+        return b;
     }
 
     // ---- inputs, parameters, constants ----------------------------------------------------------------------
@@ -173,7 +201,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     public Tensor constant(INDArray value) {
         if (value.dataType().isFPType() && value.dataType() != precision) {
             INDArray cast = value.castTo(precision);
-            return record(cast, cast, null);
+            return record("constant", cast, cast, null);
         }
         return new Tensor(Tensor.Kind.CONSTANT, value, null, false, null, null);
     }
@@ -189,7 +217,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         if (from == precision) {
             return x;
         }
-        return fresh(x.value().castTo(precision), (g, out) -> pass(x, cast(g, from)), x);
+        return fresh("toFloat", x.value().castTo(precision), (g, out) -> pass(x, cast(g, from)), x);
     }
 
     /**
@@ -224,7 +252,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             kept = out.value().dup();
         }
         freeAll(inner);
-        return record(kept, kept, (g, value) -> {
+        return record("block", kept, kept, (g, value) -> {
             long savedDropout = dropoutCalls;
             dropoutCalls = firstDropout;
             List<Tensor> saved = tape;
@@ -271,6 +299,10 @@ public final class TapeOps implements TensorOps<Tensor> {
             throw new IllegalArgumentException("seed must have the output's shape " + Arrays.toString(out.shape)
                     + ", got " + Arrays.toString(seed.shape()));
         }
+        if (out.kind == Tensor.Kind.OP && !tape.contains(out)) {
+            throw new IllegalStateException("this " + Arrays.toString(out.shape) + " result is not on this tape:"
+                    + " backward already ran through it, or another TapeOps made it");
+        }
         List<Tensor> nodes = tape;
         tape = new ArrayList<>();
         if (!out.requiresGrad) {
@@ -284,6 +316,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
         gradInputs.clear();
         runBackward(nodes, out, cast(seed.dup(), precision), out);
+        collectIfOver(memoryBudget / 16);
     }
 
     /** Frees every activation on the tape without a backward pass (e.g. after an evaluation forward). */
@@ -291,6 +324,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         List<Tensor> nodes = tape;
         tape = new ArrayList<>();
         freeAll(nodes);
+        collectIfOver(memoryBudget / 16);
     }
 
     /** Seeds {@code out} with {@code grad} (owned) and runs {@code nodes} in reverse, freeing each but {@code keep}. */
@@ -304,7 +338,11 @@ public final class TapeOps implements TensorOps<Tensor> {
                 n.grad = null;
                 if (g != null) {
                     if (n.backward != null) {
+                        long t0 = profile == null ? 0 : System.nanoTime();
                         n.backward.apply(g, n.value);
+                        if (profile != null) {
+                            profile.merge(n.op, System.nanoTime() - t0, Long::sum);
+                        }
                     } else {
                         free(g);
                     }
@@ -312,6 +350,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                 if (n != keep) {
                     release(n);
                 }
+                collectIfOver(memoryBudget);
             }
         } finally {
             for (; i >= 0; i--) {   // an exception: free what is left
@@ -373,19 +412,20 @@ public final class TapeOps implements TensorOps<Tensor> {
      * Records an operation's result. {@code owner} is the array whose buffer the result owns (null for a view of
      * another value); the backward function is kept only when an input requires a gradient.
      */
-    private Tensor record(INDArray value, INDArray owner, Tensor.Backward backward, Tensor... inputs) {
+    private Tensor record(String op, INDArray value, INDArray owner, Tensor.Backward backward, Tensor... inputs) {
         boolean rg = false;
         for (Tensor t : inputs) {
             rg |= t != null && t.requiresGrad;
         }
         Tensor t = new Tensor(Tensor.Kind.OP, value, owner, rg, null, rg ? backward : null);
+        t.op = op;
         tape.add(t);
         return t;
     }
 
     /** A fresh result: it owns its value. */
-    private Tensor fresh(INDArray value, Tensor.Backward backward, Tensor... inputs) {
-        return record(value, value, backward, inputs);
+    private Tensor fresh(String op, INDArray value, Tensor.Backward backward, Tensor... inputs) {
+        return record(op, value, value, backward, inputs);
     }
 
     private static void release(Tensor n) {
@@ -407,11 +447,42 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
     }
 
-    /** Closes an array this back-end owns (a view owns nothing and is left alone). */
+    /**
+     * Closes an array this back-end owns (a view owns nothing and is left alone). In ND4J 1.0.0-M2.1 close() only
+     * marks the buffer: its native memory is returned when the garbage collector runs the buffer's deallocator
+     * (measured: 300 closed 1 MB arrays kept +293 MB resident until a collection). The bytes are counted so that
+     * backward can ask for a collection once {@link #memoryBudget} bytes wait.
+     */
     private static void free(INDArray a) {
         if (a != null && !a.wasClosed() && a.closeable()) {
+            PENDING.get()[0] += a.length() * a.dataType().width();
             a.close();
         }
+    }
+
+    /**
+     * Returns the memory of closed arrays to the system once more than {@code budget} bytes wait: tape activations
+     * live long enough to reach the old generation, which the JVM collects rarely on its own.
+     */
+    private void collectIfOver(long budget) {
+        long[] pending = PENDING.get();
+        if (pending[0] > budget) {
+            pending[0] = 0;
+            System.gc();
+        }
+    }
+
+    /**
+     * How many bytes of freed activations and gradients may wait for the garbage collector during backward before
+     * it is asked to run (default 1 GiB); after backward it always runs if more than 1/16 of that waits. Smaller
+     * lowers peak memory at the cost of more collections.
+     */
+    public TapeOps memoryBudget(long bytes) {
+        if (bytes <= 0) {
+            throw new IllegalArgumentException("memory budget must be positive, got " + bytes);
+        }
+        this.memoryBudget = bytes;
+        return this;
     }
 
     private static boolean denseOwn(INDArray a) {
@@ -454,7 +525,13 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
         INDArray y = eager.conv2d(x.value(), weight.value(), bias == null ? null : bias.value(), stride, padding);
-        return fresh(y, (g, out) -> {
+        boolean oneByOne = oneDnn && weight.shape[0] == 1 && weight.shape[1] == 1 && stride == 1 && padding == 0
+                && y.dataType() == DataType.FLOAT;
+        return fresh("conv2d", y, (g, out) -> {
+            if (oneByOne) {
+                conv1x1Backward(x, weight, bias, g);
+                return;
+            }
             INDArray xv = x.value(), wv = weight.value();
             INDArray gx = Nd4j.createUninitialized(xv.dataType(), xv.shape());
             INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
@@ -477,10 +554,46 @@ public final class TapeOps implements TensorOps<Tensor> {
         }, x, weight, bias);
     }
 
+    /**
+     * A 1x1 convolution's backward as sgemm calls per sample on {@code [C, H*W]} matrices:
+     * {@code dx[n] = W . g[n]} and {@code dW = sum_n x[n] . g[n]^T} (accumulated by the sgemm), {@code db = sum g}.
+     */
+    private void conv1x1Backward(Tensor x, Tensor weight, Tensor bias, INDArray g) {
+        INDArray gd = dense(g);
+        long n = x.shape[0], cin = x.shape[1], cout = weight.shape[3], hw = x.shape[2] * x.shape[3];
+        if (x.requiresGrad) {
+            INDArray w = dense(weight.value());
+            INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape);
+            for (long i = 0; i < n; i++) {
+                Gemm.sgemm(false, false, cin, hw, cout, 1f, w, 0, cout, gd, i * cout * hw, hw, 0f, dx, i * cin * hw, hw);
+            }
+            pass(x, dx);
+        }
+        if (weight.requiresGrad) {
+            INDArray xd = dense(x.value());
+            INDArray dw = Nd4j.createUninitialized(DataType.FLOAT, weight.shape);
+            for (long i = 0; i < n; i++) {
+                Gemm.sgemm(false, true, cin, cout, hw, 1f, xd, i * cin * hw, hw, gd, i * cout * hw, hw, i == 0 ? 0f : 1f,
+                        dw, 0, cout);
+            }
+            if (xd != x.value()) {
+                free(xd);
+            }
+            pass(weight, dw);
+        }
+        if (bias != null && bias.requiresGrad) {
+            pass(bias, gd.sum(0, 2, 3));
+        }
+        if (gd != g) {
+            free(gd);
+        }
+        free(g);
+    }
+
     @Override
     public Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB) {
         INDArray y = eager.matmul(a.value(), b.value(), transposeA, transposeB);
-        return fresh(y, (g, out) -> {
+        return fresh("matmul", y, (g, out) -> {
             INDArray av = a.value(), bv = b.value();
             // C = op(A) op(B): dA and dB are products of dC with the other operand, in the transposes that keep
             // every operand in place (no copies)
@@ -521,7 +634,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         long[] os = s.clone();
         os[os.length - 1] = outF;
         INDArray y = reshapeOwned(y2, os);
-        return fresh(y, (g, out) -> {
+        return fresh("linear", y, (g, out) -> {
             INDArray g2 = reshapeOwned(g, rows, outF);
             if (x.requiresGrad) {
                 pass(x, reshapeOwned(eager.matmul(g2, weight.value(), false, false), s));
@@ -544,7 +657,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor add(Tensor a, Tensor b) {
-        return fresh(eager.add(a.value(), b.value()), (g, out) -> {
+        return fresh("add", eager.add(a.value(), b.value()), (g, out) -> {
             if (b.requiresGrad) {
                 pass(b, a.requiresGrad ? g.dup() : g);
             }
@@ -558,7 +671,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor sub(Tensor a, Tensor b) {
-        return fresh(eager.sub(a.value(), b.value()), (g, out) -> {
+        return fresh("sub", eager.sub(a.value(), b.value()), (g, out) -> {
             if (b.requiresGrad) {
                 pass(b, g.neg());
             }
@@ -568,7 +681,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor mul(Tensor a, Tensor b) {
-        return fresh(eager.mul(a.value(), b.value()), (g, out) -> {
+        return fresh("mul", eager.mul(a.value(), b.value()), (g, out) -> {
             if (b.requiresGrad) {
                 pass(b, eager.mul(g, a.value()));
             }
@@ -581,7 +694,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor div(Tensor a, Tensor b) {
-        return fresh(eager.div(a.value(), b.value()), (g, out) -> {
+        return fresh("div", eager.div(a.value(), b.value()), (g, out) -> {
             // d(a/b)/db = -(a/b) / b
             if (b.requiresGrad) {
                 INDArray t = eager.mul(g, out);
@@ -598,44 +711,44 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor add(Tensor a, double s) {
-        return fresh(eager.add(a.value(), s), (g, out) -> pass(a, g), a);
+        return fresh("add", eager.add(a.value(), s), (g, out) -> pass(a, g), a);
     }
 
     @Override
     public Tensor mul(Tensor a, double s) {
-        return fresh(eager.mul(a.value(), s), (g, out) -> pass(a, g.muli(s)), a);
+        return fresh("mul", eager.mul(a.value(), s), (g, out) -> pass(a, g.muli(s)), a);
     }
 
     @Override
     public Tensor exp(Tensor x) {
-        return fresh(eager.exp(x.value()), (g, out) -> pass(x, g.muli(out)), x);
+        return fresh("exp", eager.exp(x.value()), (g, out) -> pass(x, g.muli(out)), x);
     }
 
     @Override
     public Tensor log(Tensor x) {
-        return fresh(eager.log(x.value()), (g, out) -> pass(x, g.divi(x.value())), x);
+        return fresh("log", eager.log(x.value()), (g, out) -> pass(x, g.divi(x.value())), x);
     }
 
     @Override
     public Tensor sqrt(Tensor x) {
-        return fresh(eager.sqrt(x.value()), (g, out) -> pass(x, g.muli(0.5).divi(out)), x);
+        return fresh("sqrt", eager.sqrt(x.value()), (g, out) -> pass(x, g.muli(0.5).divi(out)), x);
     }
 
     /** d x^(-1/2) = -x^(-3/2) / 2 = -y^3 / 2. */
     @Override
     public Tensor rsqrt(Tensor x) {
-        return fresh(eager.rsqrt(x.value()), (g, out) -> pass(x, g.muli(out).muli(out).muli(out).muli(-0.5)), x);
+        return fresh("rsqrt", eager.rsqrt(x.value()), (g, out) -> pass(x, g.muli(out).muli(out).muli(out).muli(-0.5)), x);
     }
 
     @Override
     public Tensor square(Tensor x) {
-        return fresh(eager.square(x.value()), (g, out) -> pass(x, g.muli(x.value()).muli(2.0)), x);
+        return fresh("square", eager.square(x.value()), (g, out) -> pass(x, g.muli(x.value()).muli(2.0)), x);
     }
 
     /** d erf(x) = 2 / sqrt(pi) exp(-x^2). */
     @Override
     public Tensor erf(Tensor x) {
-        return fresh(eager.erf(x.value()), (g, out) -> {
+        return fresh("erf", eager.erf(x.value()), (g, out) -> {
             INDArray d = x.value().mul(x.value()).negi();
             Transforms.exp(d, false).muli(2.0 / Math.sqrt(Math.PI));
             g.muli(d);
@@ -646,7 +759,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor tanh(Tensor x) {
-        return fresh(eager.tanh(x.value()), (g, out) -> {
+        return fresh("tanh", eager.tanh(x.value()), (g, out) -> {
             INDArray d = out.mul(out).rsubi(1.0);
             g.muli(d);
             free(d);
@@ -656,7 +769,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor sigmoid(Tensor x) {
-        return fresh(eager.sigmoid(x.value()), (g, out) -> {
+        return fresh("sigmoid", eager.sigmoid(x.value()), (g, out) -> {
             INDArray d = out.rsub(1.0).muli(out);
             g.muli(d);
             free(d);
@@ -666,7 +779,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor cos(Tensor x) {
-        return fresh(eager.cos(x.value()), (g, out) -> {
+        return fresh("cos", eager.cos(x.value()), (g, out) -> {
             INDArray d = Transforms.sin(x.value(), true).negi();
             g.muli(d);
             free(d);
@@ -676,7 +789,7 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     @Override
     public Tensor sin(Tensor x) {
-        return fresh(eager.sin(x.value()), (g, out) -> {
+        return fresh("sin", eager.sin(x.value()), (g, out) -> {
             INDArray d = Transforms.cos(x.value(), true);
             g.muli(d);
             free(d);
@@ -687,7 +800,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** The gradient passes where {@code x >= floor} (as torch's clamp_min), and is 0 below. */
     @Override
     public Tensor clampMin(Tensor x, double floor) {
-        return fresh(eager.clampMin(x.value(), floor), (g, out) -> {
+        return fresh("clampMin", eager.clampMin(x.value(), floor), (g, out) -> {
             INDArray keep = x.value().gte(floor);
             INDArray k = keep.castTo(g.dataType());
             free(keep);
@@ -710,7 +823,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** SiLU in one pass; backward {@code g * swish'(x)} with ND4J's swish derivative. */
     @Override
     public Tensor silu(Tensor x) {
-        return fresh(eager.silu(x.value()), (g, out) -> {
+        return fresh("silu", eager.silu(x.value()), (g, out) -> {
             INDArray d = Nd4j.exec(new SwishDerivative(x.value(), Nd4j.createUninitialized(g.dataType(), x.shape)));
             g.muli(d);
             free(d);
@@ -725,7 +838,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray cdf = phi(xv);
         INDArray y = cdf.mul(xv);
         free(cdf);
-        return fresh(y, (g, out) -> {
+        return fresh("gelu", y, (g, out) -> {
             INDArray v = x.value();
             INDArray d = phi(v);
             INDArray pdf = v.mul(v).muli(-0.5);
@@ -770,7 +883,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         double[] w = weight.value().toDoubleVector();
         double[] b = bias.value().toDoubleVector();
         INDArray y = affine(x.value(), st.scale(w), st.shift(w, b), silu);
-        return fresh(y, (g, out) -> {
+        return fresh("groupNorm", y, (g, out) -> {
             INDArray xv = dense(x.value());
             INDArray dy = g;
             if (silu) {
@@ -947,10 +1060,10 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray v = x.value();
         Tensor.Backward bw = (g, out) -> pass(x, reshapeOwned(g, x.shape));
         if (v.ordering() == 'c' && Shape.hasDefaultStridesForShape(v)) {
-            return record(v.reshape('c', s), null, bw, x);
+            return record("reshape", v.reshape('c', s), null, bw, x);
         }
         INDArray copy = v.dup('c');
-        return record(copy.reshape('c', s), copy, bw, x);
+        return record("reshape", copy.reshape('c', s), copy, bw, x);
     }
 
     @Override
@@ -961,7 +1074,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             inverse[axes[i]] = i;
         }
         // a permuted array shares its buffer: closing the permuted gradient frees the gradient's memory
-        return record(x.value().permute(axes), null, (g, out) -> pass(x, g.permute(inverse)), x);
+        return record("permute", x.value().permute(axes), null, (g, out) -> pass(x, g.permute(inverse)), x);
     }
 
     @Override
@@ -972,7 +1085,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
         INDArray y = eager.concat(axis, values);
         int ax = axis < 0 ? axis + y.rank() : axis;
-        return fresh(y, (g, out) -> {
+        return fresh("concat", y, (g, out) -> {
             long from = 0;
             for (Tensor t : xs) {
                 long to = from + t.shape[ax];
@@ -988,7 +1101,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor slice(Tensor x, int axis, long from, long to) {
         INDArray v = eager.slice(x.value(), axis, from, to);
-        return record(v, null, (g, out) -> {
+        return record("slice", v, null, (g, out) -> {
             INDArray z = Nd4j.zeros(g.dataType(), x.shape);
             z.get(range(x.shape.length, axis, from, to)).assign(g);
             free(g);
@@ -1015,7 +1128,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         long[] keep = Shapes.reduce(x.shape, true, ax);
         long count = Shapes.length(x.shape) / Shapes.length(keep);
         INDArray y = eager.mean(x.value(), keepDims, ax);
-        return fresh(y, (g, out) -> {
+        return fresh("mean", y, (g, out) -> {
             INDArray gk = reshapeOwned(g, keep);
             if (Arrays.equals(keep, x.shape)) {
                 pass(x, gk.muli(1.0 / count));
@@ -1030,7 +1143,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward {@code y * (g - sum(g * y))} along the axis. */
     @Override
     public Tensor softmax(Tensor x, int axis) {
-        return fresh(eager.softmax(x.value(), axis), (g, out) -> {
+        return fresh("softmax", eager.softmax(x.value(), axis), (g, out) -> {
             int ax = axis < 0 ? axis + x.shape.length : axis;
             INDArray gy = g.mul(out);
             INDArray s = gy.sum(true, ax);
@@ -1044,7 +1157,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward: the sum over each 2x2 block (4 x the average pool). */
     @Override
     public Tensor upsampleNearest2x(Tensor x) {
-        return fresh(eager.upsampleNearest2x(x.value()), (g, out) -> {
+        return fresh("upsampleNearest2x", eager.upsampleNearest2x(x.value()), (g, out) -> {
             INDArray d = eager.avgPool2x2(g).muli(4.0);
             free(g);
             pass(x, d);
@@ -1054,7 +1167,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward: a quarter of the gradient to each of the 2x2 inputs (a trailing odd row / column gets none). */
     @Override
     public Tensor avgPool2x2(Tensor x) {
-        return fresh(eager.avgPool2x2(x.value()), (g, out) -> {
+        return fresh("avgPool2x2", eager.avgPool2x2(x.value()), (g, out) -> {
             INDArray up = eager.upsampleNearest2x(g).muli(0.25);
             free(g);
             if (!Arrays.equals(up.shape(), x.shape)) {
@@ -1081,7 +1194,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                     + Arrays.toString(ts) + " and " + Arrays.toString(is));
         }
         INDArray y = eager.gatherRows(table.value(), indices.value());
-        return fresh(y, (g, out) -> {
+        return fresh("gatherRows", y, (g, out) -> {
             INDArray gd = dense(g);
             if (table.kind == Tensor.Kind.PARAM) {
                 INDArray acc = into.get(table.key);
@@ -1119,7 +1232,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray mask = mask(seed, 1.0 - p, x.value().dataType(), x.shape);
         INDArray y = eager.mul(x.value(), mask).muli(keepScale);
         free(mask);
-        return fresh(y, (g, out) -> {
+        return fresh("dropout", y, (g, out) -> {
             INDArray m = mask(seed, 1.0 - p, g.dataType(), x.shape);
             g.muli(m).muli(keepScale);
             free(m);
@@ -1128,9 +1241,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     }
 
     private INDArray mask(long seed, double keep, DataType type, long[] shape) {
-        if (rng == null) {
-            rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
-        }
+        Random rng = RNG.get();
         rng.setSeed(seed);
         return Nd4j.getExecutioner().exec(new BernoulliDistribution(Nd4j.createUninitialized(type, shape), keep), rng);
     }

@@ -31,6 +31,8 @@ public final class Tensor {
     /** The array whose buffer this tensor owns and frees (its value, or the array a view was taken of), or null. */
     INDArray owner;
     Backward backward;
+    /** The operation that made an OP tensor (for profiles and messages). */
+    String op;
     /** The gradient accumulated so far during backward; the final gradient of an input. */
     INDArray grad;
 

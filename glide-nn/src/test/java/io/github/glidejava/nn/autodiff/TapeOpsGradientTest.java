@@ -44,6 +44,32 @@ class TapeOpsGradientTest {
                 (ops, x) -> ops.conv2d(x.get(0), x.get(1), x.get(2), 1, 0));
     }
 
+    /** The float32 sgemm backward of 1x1 convolutions (oneDNN kernels on) equals ND4J's conv2d_bp. */
+    @Test
+    void oneByOneConvSgemmBackwardMatchesNd4j() {
+        Nd4j.getRandom().setSeed(9);
+        Map<String, INDArray> p = Map.of("w", Nd4j.randn(DataType.FLOAT, 1, 1, 6, 5), "b", Nd4j.randn(DataType.FLOAT, 5));
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 6, 4, 5);
+        INDArray r = Nd4j.randn(DataType.FLOAT, 3, 5, 4, 5);
+        INDArray[] results = new INDArray[6];
+        for (int k = 0; k < 2; k++) {
+            Gradients g = Gradients.zerosLike(p, key -> true);
+            TapeOps ops = new TapeOps(p::get, g, k == 0);
+            Tensor in = ops.input(x, true);
+            // the input as a permuted view: the backward must not assume a dense gradient layout
+            Tensor y = ops.conv2d(in, ops.param("w"), ops.param("b"), 1, 0);
+            ops.backward(ops.permute(y, 0, 1, 3, 2), r.permute(0, 1, 3, 2).dup());
+            results[3 * k] = in.grad();
+            results[3 * k + 1] = g.get("w").dup();
+            results[3 * k + 2] = g.get("b").dup();
+        }
+        for (int i = 0; i < 3; i++) {
+            double diff = results[i].sub(results[3 + i]).amaxNumber().doubleValue();
+            double scale = results[3 + i].amaxNumber().doubleValue();
+            org.junit.jupiter.api.Assertions.assertTrue(diff <= 1e-5 * scale, "gradient " + i + ": " + diff + " of " + scale);
+        }
+    }
+
     @Test
     void matmulInEveryTransposeAndLinear() {
         for (boolean ta : new boolean[] {false, true}) {
@@ -205,5 +231,6 @@ class TapeOpsGradientTest {
         assertEquals((Math.E + Math.exp(2)) / 2, loss.value().getDouble(0), 1e-12, "the scalar passed to backward is kept");
         assertEquals(Math.exp(2) / 2, x.grad().getDouble(1), 1e-12);
         assertThrows(IllegalArgumentException.class, () -> ops.backward(ops.input(Nd4j.ones(2), true)));
+        assertThrows(IllegalStateException.class, () -> ops.backward(loss), "a second backward through the same tape");
     }
 }

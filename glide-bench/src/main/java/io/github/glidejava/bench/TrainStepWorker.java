@@ -1,0 +1,211 @@
+package io.github.glidejava.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Random;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.nn.autodiff.Gradients;
+import io.github.glidejava.nn.autodiff.TapeOps;
+import io.github.glidejava.nn.autodiff.Tensor;
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.Text2ImUNet;
+import io.github.glidejava.nn.unet.UNetInputs;
+
+/**
+ * The Java side of {@code ../shared/peer/torch_worker.py train}: one training step of a GLIDE U-Net on the tape
+ * back-end ({@link TapeOps}) per {@code run}: fresh noise, q_sample, forward in training mode (dropout on), the
+ * epsilon MSE on the first 3 output channels, backward, then a plain SGD update (no AdamW). Speaks the peer protocol:
+ * {@code READY} once the model is built, {@code run} -> {@code T <seconds> fwd <s> bwd <s> loss <l>}, {@code rss}
+ * -> {@code RSS VmHWM=<n>kB VmRSS=<n>kB}, {@code quit}.
+ *
+ * <pre>
+ * java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.TrainStepWorker train --config small32 \
+ *      [--batch 16] [--recompute none|all] [--lr 1e-4] [--memory-budget-mb 1024]
+ * </pre>
+ *
+ * {@code small32} is torch_worker's config: 32x32, 64 channels, mult 1,2,2, 2 res blocks, attention at 16 and 8,
+ * 32 channels per head, text transformer width 128 x 4 layers x 4 heads, dropout 0.1, the base model's other options.
+ */
+public final class TrainStepWorker {
+    private final Text2ImUNet model;
+    private final Gradients grads;
+    private final int batch;
+    private final boolean recompute;
+    private final double lr;
+    private final long memoryBudget;
+    private final INDArray x;
+    private final INDArray t;
+    private final INDArray tokens;
+    private final INDArray mask;
+    private final double[] alphasCumprod;
+    private int step;
+
+    TrainStepWorker(GlideModelConfig config, int batch, boolean recompute, double lr, long memoryBudget) {
+        this.memoryBudget = memoryBudget;
+        this.model = Text2ImUNet.create(config).initParameters(0);
+        this.grads = Gradients.zerosLike(model.parameters(), k -> true);
+        this.batch = batch;
+        this.recompute = recompute;
+        this.lr = lr;
+        int size = config.imageSize();
+        Nd4j.getRandom().setSeed(0);
+        Random rnd = new Random(0);
+        x = Nd4j.randn(DataType.FLOAT, batch, 3, size, size);
+        long[] ts = new long[batch];
+        long[][] tok = new long[batch][config.textCtx()];
+        for (int i = 0; i < batch; i++) {
+            ts[i] = rnd.nextInt(1000);
+            for (int j = 0; j < tok[i].length; j++) {
+                tok[i][j] = rnd.nextInt(config.vocabSize() - 1);
+            }
+        }
+        t = Nd4j.createFromArray(ts);
+        tokens = Nd4j.createFromArray(tok);
+        mask = Nd4j.ones(DataType.BOOL, batch, config.textCtx());
+        alphasCumprod = cosineAlphasCumprod(1000);
+    }
+
+    static GlideModelConfig small32() {
+        return GlideModelConfig.base().toBuilder().imageSize(32).numChannels(64).channelMult("1,2,2").numResBlocks(2)
+                .attentionResolutions("16,8").numHeadChannels(32).xfWidth(128).xfLayers(4).xfHeads(4).dropout(0.1)
+                .build();
+    }
+
+    /** glide's squaredcos_cap_v2 schedule: betas from alpha_bar(t) = cos^2((t + 0.008) / 1.008 * pi / 2). */
+    static double[] cosineAlphasCumprod(int steps) {
+        double[] out = new double[steps];
+        double prod = 1.0;
+        for (int i = 0; i < steps; i++) {
+            double beta = Math.min(1 - alphaBar((i + 1.0) / steps) / alphaBar((double) i / steps), 0.999);
+            prod *= 1 - beta;
+            out[i] = prod;
+        }
+        return out;
+    }
+
+    private static double alphaBar(double t) {
+        double c = Math.cos((t + 0.008) / 1.008 * Math.PI / 2);
+        return c * c;
+    }
+
+    /** One step; returns {seconds, forward seconds, backward seconds, loss}. */
+    double[] run() {
+        long t0 = System.nanoTime();
+        step++;
+        INDArray noise = Nd4j.randn(DataType.FLOAT, x.shape());
+        INDArray xt = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
+        for (int i = 0; i < batch; i++) {
+            double ab = alphasCumprod[t.getInt(i)];
+            xt.slice(i).assign(x.slice(i).mul(Math.sqrt(ab)).addi(noise.slice(i).mul(Math.sqrt(1 - ab))));
+        }
+        java.util.Map<String, Long> profile = new java.util.HashMap<>();
+        TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(step)
+                .profileBackward(profile).memoryBudget(memoryBudget);
+        if (recompute) {
+            ops.recompute(name -> true);
+        }
+        Tensor out = model.forward(ops, UNetInputs.of(ops.input(xt, false), ops.input(t, false),
+                ops.input(tokens, false), ops.input(mask, false)));
+        Tensor diff = ops.sub(ops.slice(out, 1, 0, 3), ops.input(noise, false));
+        Tensor loss = ops.mean(ops.square(diff), false);
+        double l = loss.value().getDouble(0);
+        long activations = ops.tapeBytes();
+        long t1 = System.nanoTime();
+        ops.backward(loss);
+        long t2 = System.nanoTime();
+        for (String k : grads.keys()) {
+            model.parameters().get(k).subi(grads.get(k).mul(lr));
+        }
+        grads.zero();
+        long t3 = System.nanoTime();
+        StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB; backward by op (s):",
+                activations / 1e6));
+        profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(12)
+                .forEach(e -> p.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(), e.getValue() / 1e9)));
+        System.err.println(p);
+        return new double[] {(t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, l};
+    }
+
+    static String rss() throws IOException {
+        String hwm = "?", now = "?";
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmHWM:")) {
+                hwm = line.replaceAll("\\D", "");
+            } else if (line.startsWith("VmRSS:")) {
+                now = line.replaceAll("\\D", "");
+            }
+        }
+        return "RSS VmHWM=" + hwm + "kB VmRSS=" + now + "kB";
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length == 0 || !args[0].equals("train")) {
+            System.err.println("usage: TrainStepWorker train [--config small32] [--batch 16] [--recompute none|all]"
+                    + " [--lr 1e-4] [--memory-budget-mb 1024]");
+            System.exit(2);
+        }
+        GlideBackend.init();
+        String config = "small32";
+        int batch = 16;
+        boolean recompute = false;
+        double lr = 1e-4;
+        long budgetMb = 1024;
+        for (int i = 1; i < args.length; i++) {
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--config" -> config = v;
+                case "--batch" -> batch = Integer.parseInt(v);
+                case "--recompute" -> recompute = "all".equals(v);
+                case "--lr" -> lr = Double.parseDouble(v);
+                case "--memory-budget-mb" -> budgetMb = Long.parseLong(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (expected --config, --batch, --recompute, --lr, --memory-budget-mb)");
+            }
+            i++;
+        }
+        if (!config.equals("small32")) {
+            throw new IllegalArgumentException("--config: only small32 is supported, got " + config);
+        }
+        if (batch <= 0) {
+            throw new IllegalArgumentException("--batch must be positive, got " + batch);
+        }
+        if (budgetMb <= 0) {
+            throw new IllegalArgumentException("--memory-budget-mb must be positive, got " + budgetMb);
+        }
+        TrainStepWorker w = new TrainStepWorker(small32(), batch, recompute, lr, budgetMb << 20);
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | UnsupportedOperationException e) {
+            // not Linux or not permitted: VmHWM then includes the set-up
+        }
+        System.out.printf(Locale.ROOT, "READY params %.2fM batch %d recompute %s%n",
+                w.model.parameters().numParameters() / 1e6, batch, recompute ? "all" : "none");
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            switch (line.trim()) {
+                case "run" -> {
+                    double[] r = w.run();
+                    System.out.printf(Locale.ROOT, "T %.4f fwd %.4f bwd %.4f loss %.5f%n", r[0], r[1], r[2], r[3]);
+                }
+                case "rss" -> System.out.println(rss());
+                case "quit" -> {
+                    return;
+                }
+                case "" -> { }
+                default -> System.out.println("ERR unknown command '" + line.trim() + "' (run, rss, quit)");
+            }
+            System.out.flush();
+        }
+    }
+}
