@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = GlideCli.Version.class,
         description = "GLIDE text-to-image diffusion (OpenAI's glide-text2im) in Java.",
-        subcommands = {SampleCommand.class, InpaintCommand.class, UpsampleCommand.class, DownloadCommand.class,
+        subcommands = {SampleCommand.class, InpaintCommand.class, UpsampleCommand.class, TrainCommand.class, DownloadCommand.class,
                 InspectCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'glide COMMAND --help' for the options of a command.",
                 "Checkpoints are looked up in the cache directory ($GLIDE_CACHE, default ~/.cache/glide-java);"

@@ -1,6 +1,7 @@
 package io.github.glidejava.diffusion.pipeline;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -53,7 +54,8 @@ public final class GlideModel {
      * Loads a checkpoint (PyTorch {@code .pt} or safetensors, recognised by content). The configuration comes from
      * the file when it records one (safetensors metadata {@code options}, or {@code config.options} of the
      * reference fixtures), else from the preset of the model kind the file's shapes show (base, upsample,
-     * base-inpaint, upsample-inpaint: GLIDE's released architectures).
+     * base-inpaint, upsample-inpaint: GLIDE's released architectures). A directory written by {@code glide train}
+     * loads its EMA weights (the first {@code ema-RATE.safetensors}), or {@code model.safetensors} without one.
      */
     public static GlideModel load(Path checkpoint) throws IOException {
         return load(checkpoint, null);
@@ -65,6 +67,7 @@ public final class GlideModel {
      */
     public static GlideModel load(Path checkpoint, GlideModelConfig config) throws IOException {
         Objects.requireNonNull(checkpoint, "checkpoint");
+        checkpoint = trainedModelFile(checkpoint);
         String prefix;
         String origin;
         try (CheckpointSource src = CheckpointSource.open(checkpoint)) {
@@ -93,6 +96,35 @@ public final class GlideModel {
             throw new IllegalArgumentException(e.getMessage() + " (configuration: " + origin + ")", e);
         }
         return new GlideModel(unet, checkpoint.getFileName().toString());
+    }
+
+    /**
+     * The weights file of a {@code glide train} output directory: its EMA weights, the slowest rate that was kept
+     * (what one samples with after a long run), else {@code model.safetensors}; any other path unchanged.
+     */
+    static Path trainedModelFile(Path path) throws IOException {
+        if (!Files.isDirectory(path)) {
+            return path;
+        }
+        List<Path> emas = new ArrayList<>();
+        try (var files = Files.list(path)) {
+            files.filter(f -> f.getFileName().toString().matches("ema-[0-9.]+\\.safetensors")).forEach(emas::add);
+        }
+        if (!emas.isEmpty()) {
+            emas.sort(java.util.Comparator.comparingDouble(GlideModel::emaRate));
+            return emas.get(emas.size() - 1);
+        }
+        Path model = path.resolve("model.safetensors");
+        if (Files.isRegularFile(model)) {
+            return model;
+        }
+        throw new java.nio.file.NoSuchFileException(path.toString(), null,
+                "a model directory needs ema-RATE.safetensors or model.safetensors (as glide train writes)");
+    }
+
+    private static double emaRate(Path emaFile) {
+        String n = emaFile.getFileName().toString();
+        return Double.parseDouble(n.substring("ema-".length(), n.length() - ".safetensors".length()));
     }
 
     private static Optional<GlideModelConfig> embeddedConfig(CheckpointSource src) {

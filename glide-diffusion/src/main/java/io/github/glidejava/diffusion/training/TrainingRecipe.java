@@ -1,0 +1,307 @@
+package io.github.glidejava.diffusion.training;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.github.glidejava.diffusion.loss.LossType;
+
+/**
+ * How a GLIDE model is trained: improved-diffusion's recipe with GLIDE's caption dropout, every value a setting.
+ * The noise schedule and the number of diffusion steps belong to the model ({@code GlideModelConfig}), as in
+ * glide's {@code create_model_and_diffusion}. Immutable; made by {@link #builder()}, validated in
+ * {@link Builder#build()}. Written into every checkpoint as JSON so that a resumed run trains with the same recipe.
+ *
+ * @param batchSize        images per optimiser step
+ * @param microBatch       images per forward/backward; gradients accumulate over {@code batchSize / microBatch}
+ *                         passes (0 = the whole batch at once)
+ * @param steps            optimiser steps to train for (0 = no step limit)
+ * @param epochs           passes over the data to train for (0 = no epoch limit)
+ * @param time             wall time to train for (null = no time limit); at least one of the three limits is set
+ * @param lr               AdamW's learning rate after warm-up
+ * @param beta1            AdamW's first-moment decay
+ * @param beta2            AdamW's second-moment decay
+ * @param adamEps          AdamW's epsilon
+ * @param weightDecay      AdamW's decoupled weight decay
+ * @param warmupSteps      steps of linear learning-rate warm-up from 0
+ * @param lrDecay          what the learning rate does after warm-up
+ * @param maxGradNorm      clip the global L2 norm of the gradients to this (0 = no clipping)
+ * @param emaRates         rates of the exponential moving averages of the weights kept (and saved)
+ * @param uncondP          probability that a caption is replaced by the empty caption (classifier-free guidance)
+ * @param lossType         improved-diffusion's loss (the hybrid RESCALED_MSE is GLIDE's)
+ * @param timestepSampler  how training timesteps are drawn
+ * @param seed             makes the whole run reproducible: data order, augmentations, caption dropout, timesteps,
+ *                         noise, dropout
+ * @param checkpointEvery  write a resumable checkpoint every this many steps (and at the end)
+ * @param keepCheckpoints  how many of the newest checkpoints are kept
+ * @param logEvery         write a metrics line every this many steps
+ * @param freeze           parameter-key prefixes left unchanged (e.g. the text transformer when fine-tuning)
+ */
+public record TrainingRecipe(int batchSize, int microBatch, long steps, int epochs, Duration time, double lr,
+                             double beta1, double beta2, double adamEps, double weightDecay, int warmupSteps,
+                             LrDecay lrDecay, double maxGradNorm, List<Double> emaRates, double uncondP,
+                             LossType lossType, TimestepSampling timestepSampler, long seed, int checkpointEvery,
+                             int keepCheckpoints, int logEvery, List<String> freeze) {
+
+    /** The learning rate after warm-up. */
+    public enum LrDecay { CONSTANT, COSINE }
+
+    /** improved-diffusion's schedule samplers: {@code uniform} and {@code loss-second-moment}. */
+    public enum TimestepSampling {
+        UNIFORM, LOSS_SECOND_MOMENT;
+
+        /** improved-diffusion's name. */
+        public String id() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public TrainingRecipe {
+        emaRates = List.copyOf(emaRates);
+        freeze = List.copyOf(freeze);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.batchSize = batchSize;
+        b.microBatch = microBatch;
+        b.steps = steps;
+        b.epochs = epochs;
+        b.time = time;
+        b.lr = lr;
+        b.beta1 = beta1;
+        b.beta2 = beta2;
+        b.adamEps = adamEps;
+        b.weightDecay = weightDecay;
+        b.warmupSteps = warmupSteps;
+        b.lrDecay = lrDecay;
+        b.maxGradNorm = maxGradNorm;
+        b.emaRates = new ArrayList<>(emaRates);
+        b.uncondP = uncondP;
+        b.lossType = lossType;
+        b.timestepSampler = timestepSampler;
+        b.seed = seed;
+        b.checkpointEvery = checkpointEvery;
+        b.keepCheckpoints = keepCheckpoints;
+        b.logEvery = logEvery;
+        b.freeze = new ArrayList<>(freeze);
+        return b;
+    }
+
+    /** Images per forward/backward pass. */
+    public int effectiveMicroBatch() {
+        return microBatch == 0 ? batchSize : microBatch;
+    }
+
+    /**
+     * The learning rate of (0-based) step {@code step} of {@code totalSteps} (0 when unknown, e.g. a time limit):
+     * linear warm-up, then constant or a cosine decay to 0 over the remaining steps.
+     */
+    public double learningRate(long step, long totalSteps) {
+        if (step < warmupSteps) {
+            return lr * (step + 1) / warmupSteps;
+        }
+        if (lrDecay == LrDecay.CONSTANT || totalSteps <= warmupSteps) {
+            return lr;
+        }
+        double progress = Math.min(1.0, (double) (step - warmupSteps) / (totalSteps - warmupSteps));
+        return lr * 0.5 * (1 + Math.cos(Math.PI * progress));
+    }
+
+    public String toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("batch_size", batchSize);
+        o.put("microbatch", microBatch);
+        o.put("steps", steps);
+        o.put("epochs", epochs);
+        if (time != null) {
+            o.put("time", time.toString());
+        }
+        o.put("lr", lr);
+        o.put("beta1", beta1);
+        o.put("beta2", beta2);
+        o.put("adam_eps", adamEps);
+        o.put("weight_decay", weightDecay);
+        o.put("warmup_steps", warmupSteps);
+        o.put("lr_decay", lrDecay.name().toLowerCase(Locale.ROOT));
+        o.put("max_grad_norm", maxGradNorm);
+        ArrayNode ema = o.putArray("ema_rates");
+        emaRates.forEach(ema::add);
+        o.put("uncond_p", uncondP);
+        o.put("loss_type", lossType.name());
+        o.put("timestep_sampler", timestepSampler.id());
+        o.put("seed", seed);
+        o.put("checkpoint_every", checkpointEvery);
+        o.put("keep_checkpoints", keepCheckpoints);
+        o.put("log_every", logEvery);
+        ArrayNode fr = o.putArray("freeze");
+        freeze.forEach(fr::add);
+        return o.toString();
+    }
+
+    public static TrainingRecipe fromJson(String json) {
+        try {
+            JsonNode o = JSON.readTree(json);
+            Builder b = builder();
+            b.batchSize(o.path("batch_size").asInt(b.batchSize));
+            b.microBatch(o.path("microbatch").asInt(b.microBatch));
+            b.steps(o.path("steps").asLong(b.steps));
+            b.epochs(o.path("epochs").asInt(b.epochs));
+            b.time(o.hasNonNull("time") ? Duration.parse(o.get("time").asText()) : null);
+            b.lr(o.path("lr").asDouble(b.lr));
+            b.betas(o.path("beta1").asDouble(b.beta1), o.path("beta2").asDouble(b.beta2));
+            b.adamEps(o.path("adam_eps").asDouble(b.adamEps));
+            b.weightDecay(o.path("weight_decay").asDouble(b.weightDecay));
+            b.warmupSteps(o.path("warmup_steps").asInt(b.warmupSteps));
+            b.lrDecay(LrDecay.valueOf(o.path("lr_decay").asText("constant").toUpperCase(Locale.ROOT)));
+            b.maxGradNorm(o.path("max_grad_norm").asDouble(b.maxGradNorm));
+            if (o.has("ema_rates")) {
+                List<Double> rates = new ArrayList<>();
+                o.get("ema_rates").forEach(n -> rates.add(n.asDouble()));
+                b.emaRates(rates);
+            }
+            b.uncondP(o.path("uncond_p").asDouble(b.uncondP));
+            b.lossType(LossType.named(o.path("loss_type").asText(b.lossType.name())));
+            b.timestepSampler(TimestepSampling.valueOf(
+                    o.path("timestep_sampler").asText("uniform").toUpperCase(Locale.ROOT).replace('-', '_')));
+            b.seed(o.path("seed").asLong(b.seed));
+            b.checkpointEvery(o.path("checkpoint_every").asInt(b.checkpointEvery));
+            b.keepCheckpoints(o.path("keep_checkpoints").asInt(b.keepCheckpoints));
+            b.logEvery(o.path("log_every").asInt(b.logEvery));
+            if (o.has("freeze")) {
+                List<String> fr = new ArrayList<>();
+                o.get("freeze").forEach(n -> fr.add(n.asText()));
+                b.freeze(fr);
+            }
+            return b.build();
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("unreadable training recipe: " + e.getMessage(), e);
+        }
+    }
+
+    /** Defaults: improved-diffusion's and glide-finetune's where they have one (AdamW, lr 1e-4, EMA 0.9999). */
+    public static final class Builder {
+        private int batchSize = 16;
+        private int microBatch = 0;
+        private long steps = 0;
+        private int epochs = 0;
+        private Duration time;
+        private double lr = 1e-4;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double adamEps = 1e-8;
+        private double weightDecay = 0.0;
+        private int warmupSteps = 0;
+        private LrDecay lrDecay = LrDecay.CONSTANT;
+        private double maxGradNorm = 1.0;
+        private List<Double> emaRates = new ArrayList<>(List.of(0.9999));
+        private double uncondP = 0.2;
+        private LossType lossType = LossType.RESCALED_MSE;
+        private TimestepSampling timestepSampler = TimestepSampling.UNIFORM;
+        private long seed = 0;
+        private int checkpointEvery = 500;
+        private int keepCheckpoints = 2;
+        private int logEvery = 1;
+        private List<String> freeze = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        public Builder batchSize(int v) { batchSize = v; return this; }
+
+        public Builder microBatch(int v) { microBatch = v; return this; }
+
+        public Builder steps(long v) { steps = v; return this; }
+
+        public Builder epochs(int v) { epochs = v; return this; }
+
+        public Builder time(Duration v) { time = v; return this; }
+
+        public Builder lr(double v) { lr = v; return this; }
+
+        public Builder betas(double b1, double b2) { beta1 = b1; beta2 = b2; return this; }
+
+        public Builder adamEps(double v) { adamEps = v; return this; }
+
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+
+        public Builder warmupSteps(int v) { warmupSteps = v; return this; }
+
+        public Builder lrDecay(LrDecay v) { lrDecay = v; return this; }
+
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+
+        public Builder emaRates(List<Double> v) { emaRates = new ArrayList<>(v); return this; }
+
+        public Builder uncondP(double v) { uncondP = v; return this; }
+
+        public Builder lossType(LossType v) { lossType = v; return this; }
+
+        public Builder timestepSampler(TimestepSampling v) { timestepSampler = v; return this; }
+
+        public Builder seed(long v) { seed = v; return this; }
+
+        public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
+
+        public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
+
+        public Builder logEvery(int v) { logEvery = v; return this; }
+
+        public Builder freeze(List<String> v) { freeze = new ArrayList<>(v); return this; }
+
+        public TrainingRecipe build() {
+            List<String> errors = new ArrayList<>();
+            check(errors, batchSize >= 1, "batch size must be at least 1 (batchSize / --batch-size), got " + batchSize);
+            check(errors, microBatch >= 0 && (microBatch == 0 || batchSize % microBatch == 0),
+                    "micro-batch (microBatch / --microbatch) must divide the batch size " + batchSize + ", got "
+                            + microBatch);
+            check(errors, steps >= 0 && epochs >= 0, "steps and epochs must not be negative");
+            check(errors, time == null || !time.isNegative() && !time.isZero(),
+                    "the time limit (time / --time) must be positive, e.g. PT90M or 90m");
+            check(errors, steps > 0 || epochs > 0 || time != null,
+                    "say how long to train: steps(N) / --steps N, epochs(N) / --epochs N or time(D) / --time D");
+            check(errors, lr > 0 && Double.isFinite(lr), "the learning rate (lr / --lr) must be positive, got " + lr);
+            check(errors, beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
+                    "Adam betas (--beta1, --beta2) must be in [0, 1), got " + beta1 + ", " + beta2);
+            check(errors, adamEps > 0, "Adam's epsilon (--adam-eps) must be positive, got " + adamEps);
+            check(errors, weightDecay >= 0, "weight decay (--weight-decay) must not be negative, got " + weightDecay);
+            check(errors, warmupSteps >= 0, "warm-up steps (--warmup-steps) must not be negative");
+            check(errors, maxGradNorm >= 0, "the gradient norm limit (--max-grad-norm) must not be negative (0 = off)");
+            check(errors, emaRates.stream().allMatch(r -> r > 0 && r < 1),
+                    "EMA rates (--ema-rate) must be in (0, 1), got " + emaRates);
+            check(errors, uncondP >= 0 && uncondP <= 1,
+                    "caption dropout (uncondP / --uncond-p) must be in [0, 1], got " + uncondP);
+            check(errors, checkpointEvery >= 1, "--checkpoint-every must be at least 1");
+            check(errors, keepCheckpoints >= 1, "--keep-checkpoints must be at least 1");
+            check(errors, logEvery >= 1, "--log-every must be at least 1");
+            Objects.requireNonNull(lrDecay, "lrDecay");
+            Objects.requireNonNull(lossType, "lossType");
+            Objects.requireNonNull(timestepSampler, "timestepSampler");
+            if (!errors.isEmpty()) {
+                throw new IllegalArgumentException("invalid training recipe: " + String.join("; ", errors));
+            }
+            return new TrainingRecipe(batchSize, microBatch, steps, epochs, time, lr, beta1, beta2, adamEps,
+                    weightDecay, warmupSteps, lrDecay, maxGradNorm, emaRates, uncondP, lossType, timestepSampler,
+                    seed, checkpointEvery, keepCheckpoints, logEvery, freeze);
+        }
+
+        private static void check(List<String> errors, boolean ok, String message) {
+            if (!ok) {
+                errors.add(message);
+            }
+        }
+    }
+}
