@@ -44,7 +44,7 @@ record ModelSlot(Path checkpoint, GlideModelConfig config, GlideModel model, boo
         GlideModel m = model;
         if (m == null) {
             Path file = checkpoint != null ? checkpoint : dir.resolve(kind.publishedFileName());
-            if (!Files.isRegularFile(file)) {
+            if (!Files.isRegularFile(file) && !(checkpoint != null && Files.isDirectory(file))) {
                 throw new NoSuchFileException(file.toString(), null, "the " + slot + " checkpoint is missing; "
                         + (checkpoint == null ? "download it with 'glide download " + kind.id() + "', or use the"
                         + " directory that holds it (checkpointDir; glide --models)" : "check the path"));

@@ -67,6 +67,12 @@ class GlideTrainerTest {
         GlideModel loaded = GlideModel.load(out.resolve("model.safetensors"));
         assertEquals(tiny().toJson(), loaded.config().toJson());
         assertTrue(Files.isDirectory(out.resolve("checkpoints").resolve(CheckpointDirectory.name(30))));
+        assertTrue(Files.isRegularFile(out.resolve("loss.png")), "no loss curve");
+        // the output directory is a model: its slowest EMA, through the pipeline users sample with
+        assertEquals("ema-0.99.safetensors", GlideModel.load(out).name());
+        io.github.glidejava.diffusion.pipeline.GlideResult sample = io.github.glidejava.diffusion.pipeline.GlidePipeline
+                .builder().base(out).withoutUpsampler().steps(4).seed(1).build().sample("a red disc");
+        assertEquals(16, sample.image(0).getWidth());
     }
 
     @Test
