@@ -59,6 +59,24 @@ public final class Fixture extends RefFixture {
         }
     }
 
+    /**
+     * The model of a recorded training step or loss file: built from {@code config.options}, weights from
+     * {@code config.params_file} (tensor names {@code param.<key>}).
+     */
+    public io.github.glidejava.nn.unet.Text2ImUNet recordedModel() throws java.io.IOException {
+        io.github.glidejava.nn.unet.Text2ImUNet model = io.github.glidejava.nn.unet.Text2ImUNet.create(
+                io.github.glidejava.nn.unet.GlideModelConfig.fromOptions(cfg("options")));
+        return model.loadStateDict(io.github.glidejava.core.io.StateDict.load(
+                io.github.glidejava.core.testing.RefFixtures.require(cfg("params_file").asText())).subDict("param."));
+    }
+
+    /** The diffusion of a recorded training step: {@code noise_schedule}, {@code diffusion_steps}, {@code model_var_type}. */
+    public GaussianDiffusion recordedDiffusion() {
+        return GaussianDiffusion.builder().schedule(cfg("noise_schedule").asText())
+                .steps(cfg("diffusion_steps").asInt())
+                .varianceType(VarianceType.valueOf(cfg("model_var_type").asText())).build();
+    }
+
     /** max |a - b|. */
     public static double maxAbsDiff(INDArray a, INDArray b) {
         return a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();

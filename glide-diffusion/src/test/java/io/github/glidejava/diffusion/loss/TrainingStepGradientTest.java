@@ -23,18 +23,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.diffusion.Fixture;
 import io.github.glidejava.diffusion.GaussianDiffusion;
-import io.github.glidejava.diffusion.VarianceType;
 import io.github.glidejava.nn.ops.SameDiffOps;
 import io.github.glidejava.nn.params.ParameterStore;
 import io.github.glidejava.nn.train.AdamW;
 import io.github.glidejava.nn.train.AdamWOptions;
 import io.github.glidejava.nn.train.Ema;
 import io.github.glidejava.nn.train.GradientClipping;
-import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetInputs;
 
@@ -88,13 +85,9 @@ class TrainingStepGradientTest {
         try (Fixture fx = Fixture.open(file)) {
             String name = fx.name();
             int steps = fx.cfg("num_steps").asInt();
-            GlideModelConfig config = GlideModelConfig.fromOptions(fx.cfg("options"));
-            Text2ImUNet model = Text2ImUNet.create(config);
-            model.loadStateDict(StateDict.load(RefFixtures.require(fx.cfg("params_file").asText())).subDict("param."));
+            Text2ImUNet model = fx.recordedModel();
             ParameterStore store = model.parameters();
-            GaussianDiffusion diffusion = GaussianDiffusion.builder().schedule(fx.cfg("noise_schedule").asText())
-                    .steps(fx.cfg("diffusion_steps").asInt())
-                    .varianceType(VarianceType.valueOf(fx.cfg("model_var_type").asText())).build();
+            GaussianDiffusion diffusion = fx.recordedDiffusion();
             TrainingLosses losses = new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText()));
             AdamW adam = new AdamW(store, optimizer(fx));
             Ema ema = new Ema(store, fx.cfg("ema_rate").asDouble());
@@ -183,13 +176,9 @@ class TrainingStepGradientTest {
     private static void check(Path file) throws Exception {
         try (Fixture fx = Fixture.open(file)) {
             String name = fx.name();
-            GlideModelConfig config = GlideModelConfig.fromOptions(fx.cfg("options"));
-            Text2ImUNet model = Text2ImUNet.create(config);
-            model.loadStateDict(StateDict.load(RefFixtures.require(fx.cfg("params_file").asText())).subDict("param."));
+            Text2ImUNet model = fx.recordedModel();
             ParameterStore store = model.parameters();
-            GaussianDiffusion diffusion = GaussianDiffusion.builder().schedule(fx.cfg("noise_schedule").asText())
-                    .steps(fx.cfg("diffusion_steps").asInt())
-                    .varianceType(VarianceType.valueOf(fx.cfg("model_var_type").asText())).build();
+            GaussianDiffusion diffusion = fx.recordedDiffusion();
             TrainingLosses losses = new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText()));
 
             SameDiff sd = SameDiff.create();

@@ -18,15 +18,12 @@ import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.diffusion.Fixture;
 import io.github.glidejava.diffusion.GaussianDiffusion;
-import io.github.glidejava.diffusion.VarianceType;
 import io.github.glidejava.diffusion.loss.LossType;
 import io.github.glidejava.nn.autodiff.Gradients;
 import io.github.glidejava.nn.params.ParameterStore;
-import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 
 /**
@@ -55,13 +52,9 @@ class TrainerStepParityTest {
     private static void check(Path file) throws Exception {
         try (Fixture fx = Fixture.open(file)) {
             String name = fx.name();
-            GlideModelConfig config = GlideModelConfig.fromOptions(fx.cfg("options"));
-            Text2ImUNet model = Text2ImUNet.create(config);
-            model.loadStateDict(StateDict.load(RefFixtures.require(fx.cfg("params_file").asText())).subDict("param."));
+            Text2ImUNet model = fx.recordedModel();
             ParameterStore store = model.parameters();
-            GaussianDiffusion diffusion = GaussianDiffusion.builder().schedule(fx.cfg("noise_schedule").asText())
-                    .steps(fx.cfg("diffusion_steps").asInt())
-                    .varianceType(VarianceType.valueOf(fx.cfg("model_var_type").asText())).build();
+            GaussianDiffusion diffusion = fx.recordedDiffusion();
             JsonNode opt = fx.cfg("optimizer");
             JsonNode clip = fx.cfg("clip_grad_norm");
             TrainingRecipe recipe = TrainingRecipe.builder().steps(1).lr(opt.get("lr").asDouble())
