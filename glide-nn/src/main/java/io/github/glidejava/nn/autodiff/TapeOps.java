@@ -48,9 +48,9 @@ import io.github.glidejava.nn.params.ParameterStore;
  *
  * <p>Memory: a node's value and its accumulated gradient are closed as soon as its backward has run; by then every
  * later node that read it has run too. Views (reshape, permute, slice) own no memory; parameters, constants and
- * inputs are never freed. After backward the tape is empty, so nothing grows from step to step. ND4J 1.0.0-M2.1
- * returns a closed array's native memory only when the garbage collector runs its deallocator, so backward asks for
- * a collection whenever {@link #memoryBudget} bytes of closed arrays wait, and once at its end. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
+ * inputs are never freed. After backward the tape is empty, so nothing grows from step to step. Arrays that ND4J's
+ * ops make and never close are freed only by the garbage collector, so backward asks for a collection whenever
+ * {@link #memoryBudget} bytes of arrays were closed, and once at its end. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
  * re-run in backward (gradient checkpointing).
  *
  * <p>An instance is used by one thread for one forward + backward at a time. Gradient checks run it in float64 with
@@ -448,10 +448,10 @@ public final class TapeOps implements TensorOps<Tensor> {
     }
 
     /**
-     * Closes an array this back-end owns (a view owns nothing and is left alone). In ND4J 1.0.0-M2.1 close() only
-     * marks the buffer: its native memory is returned when the garbage collector runs the buffer's deallocator
-     * (measured: 300 closed 1 MB arrays kept +293 MB resident until a collection). The bytes are counted so that
-     * backward can ask for a collection once {@link #memoryBudget} bytes wait.
+     * Closes an array this back-end owns (a view owns nothing and is left alone). In ND4J 1.0.0-M2.1 close() hands
+     * the native buffer back to malloc at once (later allocations reuse it), though glibc keeps it resident; arrays
+     * never closed (temporaries inside ND4J's ops) wait for the garbage collector. The bytes are counted so that
+     * backward can ask for a collection once {@link #memoryBudget} bytes were released.
      */
     private static void free(INDArray a) {
         if (a != null && !a.wasClosed() && a.closeable()) {
