@@ -99,8 +99,10 @@ public final class GlideModel {
     }
 
     /**
-     * The weights file of a {@code glide train} output directory: its EMA weights, the slowest rate that was kept
-     * (what one samples with after a long run), else {@code model.safetensors}; any other path unchanged.
+     * The weights file of a {@code glide train} output directory: the slowest EMA that has moved away from the
+     * initial weights (they weigh {@code rate^steps}, at most {@value #EMA_INIT_SHARE} of it), else
+     * {@code model.safetensors}: after a short run a slow EMA is still mostly the random start. Any other path is
+     * returned unchanged.
      */
     static Path trainedModelFile(Path path) throws IOException {
         if (!Files.isDirectory(path)) {
@@ -110,17 +112,27 @@ public final class GlideModel {
         try (var files = Files.list(path)) {
             files.filter(f -> f.getFileName().toString().matches("ema-[0-9.]+\\.safetensors")).forEach(emas::add);
         }
-        if (!emas.isEmpty()) {
-            emas.sort(java.util.Comparator.comparingDouble(GlideModel::emaRate));
-            return emas.get(emas.size() - 1);
-        }
+        emas.sort(java.util.Comparator.comparingDouble((Path p) -> emaRate(p)).reversed());
         Path model = path.resolve("model.safetensors");
+        for (Path ema : emas) {
+            String steps;
+            try (io.github.glidejava.core.io.SafeTensors st = io.github.glidejava.core.io.SafeTensors.open(ema)) {
+                steps = st.metadata().get("step");
+            }
+            if (steps == null || !Files.isRegularFile(model)
+                    || Math.pow(emaRate(ema), Long.parseLong(steps)) <= EMA_INIT_SHARE) {
+                return ema;
+            }
+        }
         if (Files.isRegularFile(model)) {
             return model;
         }
         throw new java.nio.file.NoSuchFileException(path.toString(), null,
                 "a model directory needs ema-RATE.safetensors or model.safetensors (as glide train writes)");
     }
+
+    /** The largest share the initial weights may still have in an EMA that {@link #trainedModelFile} picks. */
+    static final double EMA_INIT_SHARE = 0.05;
 
     private static double emaRate(Path emaFile) {
         String n = emaFile.getFileName().toString();

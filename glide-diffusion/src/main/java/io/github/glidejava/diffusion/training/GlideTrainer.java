@@ -208,7 +208,7 @@ public final class GlideTrainer {
                         elapsedBefore + seconds(startNanos));
             }
         }
-        writeFinal(model, optimisation);
+        writeFinal(model, optimisation, step);
         if (sampleGrid != null && step % sampleEvery != 0) {
             samples(optimisation, step);
         }
@@ -292,8 +292,8 @@ public final class GlideTrainer {
     private void checkpoint(CheckpointDirectory checkpoints, Text2ImUNet model, Optimisation optimisation, long step,
                             TrainingBatches batches, ScheduleSampler timesteps, double elapsed) throws IOException {
         Path dir = checkpoints.write(step, tmp -> {
-            SafeTensors.write(tmp.resolve(MODEL_FILE), model.parameters().toTorch(), modelMetadata());
-            optimisation.save(tmp, modelMetadata());
+            SafeTensors.write(tmp.resolve(MODEL_FILE), model.parameters().toTorch(), modelMetadata(step));
+            optimisation.save(tmp, modelMetadata(step));
             ObjectNode state = JSON.createObjectNode();
             state.put("step", step);
             state.put("elapsed_seconds", elapsed);
@@ -320,15 +320,17 @@ public final class GlideTrainer {
         }
     }
 
-    private void writeFinal(Text2ImUNet model, Optimisation optimisation) throws IOException {
-        SafeTensors.write(output.resolve(MODEL_FILE), model.parameters().toTorch(), modelMetadata());
-        optimisation.saveEma(output, modelMetadata());
+    private void writeFinal(Text2ImUNet model, Optimisation optimisation, long step) throws IOException {
+        SafeTensors.write(output.resolve(MODEL_FILE), model.parameters().toTorch(), modelMetadata(step));
+        optimisation.saveEma(output, modelMetadata(step));
     }
 
-    private Map<String, String> modelMetadata() {
+    /** The model options (what GlideModel.load builds the network from) and the steps trained. */
+    private Map<String, String> modelMetadata(long step) {
         Map<String, String> md = new LinkedHashMap<>();
         md.put("options", config.toJson());
         md.put("trained_by", "glide-java GlideTrainer");
+        md.put("step", Long.toString(step));
         return md;
     }
 

@@ -68,8 +68,9 @@ class GlideTrainerTest {
         assertEquals(tiny().toJson(), loaded.config().toJson());
         assertTrue(Files.isDirectory(out.resolve("checkpoints").resolve(CheckpointDirectory.name(30))));
         assertTrue(Files.isRegularFile(out.resolve("loss.png")), "no loss curve");
-        // the output directory is a model: its slowest EMA, through the pipeline users sample with
-        assertEquals("ema-0.99.safetensors", GlideModel.load(out).name());
+        // the output directory is a model, through the pipeline users sample with: its slowest EMA once the
+        // initial weights weigh little in it (0.9^30 = 4%), but not an EMA still mostly the start (0.99^30 = 74%)
+        assertEquals("ema-0.9.safetensors", GlideModel.load(out).name());
         io.github.glidejava.diffusion.pipeline.GlideResult sample = io.github.glidejava.diffusion.pipeline.GlidePipeline
                 .builder().base(out).withoutUpsampler().steps(4).seed(1).build().sample("a red disc");
         assertEquals(16, sample.image(0).getWidth());
