@@ -2,7 +2,6 @@ package io.github.glidejava.diffusion.training;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -128,10 +127,6 @@ final class CheckpointDirectory {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-    }
-
-    static void writeString(Path file, String text) throws IOException {
-        Files.writeString(file, text, StandardCharsets.UTF_8);
     }
 
     @FunctionalInterface

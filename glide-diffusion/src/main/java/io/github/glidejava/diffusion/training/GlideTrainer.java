@@ -26,6 +26,7 @@ import io.github.glidejava.core.data.CaptionedImageDataset;
 import io.github.glidejava.core.data.DatasetLoader;
 import io.github.glidejava.core.data.DatasetOptions;
 import io.github.glidejava.core.data.TrainingBatches;
+import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.text.BpeTokenizer;
@@ -301,7 +302,7 @@ public final class GlideTrainer {
             state.set("timestep_sampler", SamplerState.save(timesteps));
             state.set("recipe", JSON.readTree(recipe.toJson()));
             state.set("options", JSON.readTree(config.toJson()));
-            CheckpointDirectory.writeString(tmp.resolve(STATE_FILE), state.toPrettyString());
+            Files.writeString(tmp.resolve(STATE_FILE), state.toPrettyString(), StandardCharsets.UTF_8);
         });
         checkpoints.prune(recipe.keepCheckpoints());
         LossCurve.write(output.resolve(METRICS_FILE), output.resolve(LOSS_CURVE_FILE));
@@ -352,17 +353,12 @@ public final class GlideTrainer {
                 break; // a line cut short by a kill: everything after it is newer than the checkpoint anyway
             }
         }
-        Path tmp = log.resolveSibling(METRICS_FILE + ".tmp");
-        Files.write(tmp, kept, StandardCharsets.UTF_8);
-        Files.move(tmp, log, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        PngFiles.writeAtomically(log, (kept.stream().map(l -> l + "\n").collect(java.util.stream.Collectors.joining()))
+                .getBytes(StandardCharsets.UTF_8));
     }
 
     private static void writeJson(Path file, String json) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, JSON.readTree(json).toPrettyString(), StandardCharsets.UTF_8);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        PngFiles.writeAtomically(file, JSON.readTree(json).toPrettyString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static double seconds(long sinceNanos) {

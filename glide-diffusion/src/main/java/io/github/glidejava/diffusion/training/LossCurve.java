@@ -2,7 +2,6 @@ package io.github.glidejava.diffusion.training;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,10 +71,7 @@ public final class LossCurve {
         r.setSeriesStroke(1, new BasicStroke(2f));
         r.setSeriesPaint(2, new Color(220, 120, 40));
         plot.setRenderer(r);
-        BufferedImage image = chart.createBufferedImage(900, 500);
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        javax.imageio.ImageIO.write(image, "png", bytes);
-        PngFiles.writeAtomically(png, bytes.toByteArray());
+        PngFiles.write(chart.createBufferedImage(900, 500), png, java.util.Map.of());
     }
 
     private static void add(XYSeries s, long step, JsonNode v) {

@@ -1,7 +1,8 @@
 package io.github.glidejava.diffusion.training;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.ops.transforms.Transforms;
+
+import io.github.glidejava.core.image.ImageTensors;
 
 /**
  * The low-resolution input a super-resolution model is trained with, made from the training image as GLIDE's
@@ -22,8 +23,6 @@ final class LowResolution {
             throw new IllegalArgumentException("a super-resolution model's image size must be a multiple of " + FACTOR
                     + ", got " + h + "x" + w);
         }
-        INDArray pooled = images.dup('c').reshape(n, c, h / FACTOR, FACTOR, w / FACTOR, FACTOR).mean(3, 5);
-        INDArray q = Transforms.round(pooled.addi(1).muli(127.5), false);
-        return q.divi(127.5).subi(1);
+        return ImageTensors.quantize(images.dup('c').reshape(n, c, h / FACTOR, FACTOR, w / FACTOR, FACTOR).mean(3, 5));
     }
 }

@@ -2,7 +2,6 @@ package io.github.glidejava.diffusion.training;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -103,12 +102,6 @@ final class Optimisation {
 
     private static String stripZeros(double rate) {
         return new java.math.BigDecimal(Double.toString(rate)).stripTrailingZeros().toPlainString();
-    }
-
-    static List<String> emaFiles(List<Double> rates) {
-        List<String> out = new ArrayList<>();
-        rates.forEach(r -> out.add(emaFile(r)));
-        return out;
     }
 
     @Override

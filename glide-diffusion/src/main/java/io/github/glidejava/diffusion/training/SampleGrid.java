@@ -6,12 +6,10 @@ import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-
-import javax.imageio.ImageIO;
+import java.util.Map;
 
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.core.io.StateDict;
@@ -68,9 +66,7 @@ final class SampleGrid {
                     CAPTION_WIDTH - 12);
         }
         g.dispose();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ImageIO.write(grid, "png", bytes);
-        PngFiles.writeAtomically(png, bytes.toByteArray());
+        PngFiles.write(grid, png, Map.of());
     }
 
     private static void drawWrapped(Graphics2D g, String text, int x, int y, int width) {

@@ -140,8 +140,7 @@ final class TrainingStep {
     }
 
     private static INDArray rows(INDArray x, int from, int to) {
-        return from == 0 && to == x.size(0) ? x
-                : x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to)).dup();
+        return from == 0 && to == x.size(0) ? x : io.github.glidejava.diffusion.BatchOps.rows(x, from, to);
     }
 
     private static float[] toFloat(double[] d) {
