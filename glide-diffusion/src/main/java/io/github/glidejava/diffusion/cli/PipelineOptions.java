@@ -193,11 +193,14 @@ final class PipelineOptions {
         }
     }
 
+    /** Whether any option names a released-model file or directory (these select OpenAI's GLIDE models). */
+    boolean namesCheckpoints() {
+        return models != null || base != null || baseConfig != null || upsampler != null || upsamplerConfig != null;
+    }
+
     /** A builder with every option applied (models are loaded by build()). */
     GlidePipeline.Builder builder(boolean inpainting, boolean withBase, boolean withUpsampler) throws IOException {
-        GlidePipeline.Builder b = GlidePipeline.builder().inpainting(inpainting)
-                .steps(steps).upsampleSteps(upsampleSteps).upsampleTemperature(upsampleTemperature)
-                .imagesPerPrompt(numImages);
+        GlidePipeline.Builder b = GlidePipeline.builder().inpainting(inpainting);
         Path dir = models != null ? models : GlideCache.defaultDir();
         b.checkpointDir(dir);
         if (!withBase) {
@@ -216,9 +219,16 @@ final class PipelineOptions {
             b.upsampler(dir.resolve((inpainting ? GlideModelKind.UPSAMPLE_INPAINT : GlideModelKind.UPSAMPLE)
                     .publishedFileName()), config(upsamplerConfig, "--upsampler-config"));
         }
+        return applySettings(b);
+    }
+
+    /** Applies the tokenizer and sampling options (not the models) to {@code b}. */
+    GlidePipeline.Builder applySettings(GlidePipeline.Builder b) {
         if (tokenizer != null) {
             b.tokenizerDir(tokenizer);
         }
+        b.steps(steps).upsampleSteps(upsampleSteps).upsampleTemperature(upsampleTemperature)
+                .imagesPerPrompt(numImages);
         if (seed != null) {
             b.seed(seed);
         }
@@ -255,20 +265,43 @@ final class PipelineOptions {
 
     /** Writes the images and prints their paths on standard output. */
     void write(GlideResult r, PrintWriter out, PrintWriter err) throws IOException {
+        write(List.of(r), out, err);
+    }
+
+    /**
+     * Writes the images of one or more prompts and prints their paths: one prompt as {@link GlideResult#writePngs},
+     * several as {@code NAME-000.png}, {@code NAME-001.png}, ... (one per prompt, in order) or, with several images
+     * per prompt, {@code NAME-000-0.png}, ...
+     */
+    void write(List<GlideResult> results, PrintWriter out, PrintWriter err) throws IOException {
         Path dir = output.toAbsolutePath().getParent();
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        List<Path> files = r.writePngs(output);
+        List<Path> files = new ArrayList<>();
+        int digits = Math.max(3, Integer.toString(results.size() - 1).length());
+        for (int i = 0; i < results.size(); i++) {
+            Path file = results.size() == 1 ? output : numbered(output, String.format("%0" + digits + "d", i));
+            files.addAll(results.get(i).writePngs(file));
+        }
         if (!quiet) {
-            err.println("seed " + r.parameters().seed() + ", " + r.size() + " image(s) of " + r.parameters().width()
-                    + "x" + r.parameters().height());
+            GlideResult r = results.get(0);
+            err.println("seed " + r.parameters().seed() + ", " + files.size() + " image(s) of "
+                    + r.parameters().width() + "x" + r.parameters().height());
             err.flush();
         }
         for (Path f : files) {
             out.println(f);
         }
         out.flush();
+    }
+
+    /** {@code dir/name.png} -> {@code dir/name-suffix.png}. */
+    static Path numbered(Path file, String suffix) {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return file.resolveSibling(dot > 0 ? name.substring(0, dot) + "-" + suffix + name.substring(dot)
+                : name + "-" + suffix);
     }
 
     /** A preset name, inline JSON or a JSON file of create_model options (or a fixture config holding "options"). */

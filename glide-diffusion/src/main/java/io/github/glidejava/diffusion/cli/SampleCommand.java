@@ -1,7 +1,16 @@
 package io.github.glidejava.diffusion.cli;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.charset.MalformedInputException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
 import io.github.glidejava.diffusion.pipeline.GlideResult;
 import picocli.CommandLine;
@@ -14,19 +23,39 @@ import picocli.CommandLine.Spec;
 
 /** {@code glide sample PROMPT}: text to image. */
 @Command(name = "sample", mixinStandardHelpOptions = true, versionProvider = GlideCli.Version.class,
-        description = {"Generate images from a text prompt: the 64x64 base model with classifier-free guidance,"
-                + " then the 256x256 upsampler (GLIDE's text2im notebook).",
+        description = {"Generate images from a text prompt with classifier-free guidance. By default with"
+                + " glide-java's own model (emoji32: 32x32, trained on Noto emoji, shipped in the jar, no download);"
+                + " with --model glide, OpenAI's GLIDE: the 64x64 base model, then the 256x256 upsampler"
+                + " (glide-text2im's text2im notebook).",
                 "Writes PNGs carrying the prompt, seed and settings; prints their paths."},
         footer = {"", "Examples:",
-                "  glide download base upsample tokenizer",
-                "  glide sample \"an oil painting of a corgi\" --seed 42 -o corgi.png",
-                "  glide sample \"a red cube\" -n 4 --steps 50 --no-upsample -o cubes.png"})
+                "  glide sample \"a red apple\" -o apple.png",
+                "  glide sample --prompts prompts.txt -n 2 -o out/emoji.png",
+                "  glide sample \"an oil painting of a corgi\" --model glide --seed 42 -o corgi.png",
+                "  glide sample \"a red cube\" --model glide -n 4 --steps 50 --no-upsample -o cubes.png"})
 final class SampleCommand implements Callable<Integer> {
+    /** The value of --model that selects OpenAI's released checkpoints. */
+    static final String RELEASED = "glide";
+    /** Images sampled at once with --prompts unless --batch-size says otherwise. */
+    static final int PROMPTS_BATCH = 16;
+
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "PROMPT", description = "What to draw (\"\" for an unconditional sample).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PROMPT",
+            description = "What to draw (\"\" for an unconditional sample); or give --prompts.")
     String prompt;
+
+    @Option(names = "--prompts", paramLabel = "FILE", description = "A UTF-8 file of prompts, one per line (empty"
+            + " lines skipped): one output per line, -o NAME.png becoming NAME-000.png, NAME-001.png, ...; the"
+            + " prompts are sampled together in batches of --batch-size (default " + PROMPTS_BATCH + ").")
+    Path promptsFile;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "The models: " + GlideModel.EMBEDDED
+            + " (glide-java's own, embedded; the default) or " + RELEASED + " (OpenAI's released base.pt and"
+            + " upsample.pt, downloaded on first use; the default when --base, --base-config, --upsampler,"
+            + " --upsampler-config or --models is given).")
+    String model;
 
     @Mixin
     PipelineOptions options;
@@ -35,7 +64,7 @@ final class SampleCommand implements Callable<Integer> {
             description = "Classifier-free guidance scale (default: ${DEFAULT-VALUE}).")
     double guidanceScale;
 
-    @Option(names = "--no-upsample", description = "Stop at the base model's 64x64 images.")
+    @Option(names = "--no-upsample", description = "Stop at the base model's 64x64 images (GLIDE).")
     boolean noUpsample;
 
     @Override
@@ -43,11 +72,76 @@ final class SampleCommand implements Callable<Integer> {
         CommandLine cl = spec.commandLine();
         options.validate(cl);
         PipelineOptions.requireGuidanceScale(cl, guidanceScale);
-        GlidePipeline.Builder b = options.builder(false, true, !noUpsample).guidanceScale(guidanceScale);
-        options.downloadMissing(false, true, !noUpsample, cl.getErr());
+        if ((prompt == null) == (promptsFile == null)) {
+            throw new CommandLine.ParameterException(cl, prompt == null
+                    ? "give a PROMPT or --prompts FILE" : "give a PROMPT or --prompts FILE, not both");
+        }
+        boolean embedded = embedded(cl);
+        List<String> prompts = promptsFile == null ? List.of(prompt) : readPrompts(promptsFile);
+        GlidePipeline.Builder b;
+        if (embedded) {
+            b = options.applySettings(GlidePipeline.builder().embeddedModel());
+        } else {
+            b = options.builder(false, true, !noUpsample);
+            options.downloadMissing(false, true, !noUpsample, cl.getErr());
+        }
+        b.guidanceScale(guidanceScale);
+        if (promptsFile != null && options.batchSize == null) {
+            b.batchSize(PROMPTS_BATCH);
+        }
         options.attachProgress(b, cl.getErr());
-        GlideResult r = b.build().sample(prompt);
-        options.write(r, cl.getOut(), cl.getErr());
+        GlidePipeline pipeline = b.build();
+        cl.getErr().println(describeModels(pipeline, embedded));
+        cl.getErr().flush();
+        List<GlideResult> results = promptsFile == null ? List.of(pipeline.sample(prompt)) : pipeline.sample(prompts);
+        options.write(results, cl.getOut(), cl.getErr());
         return GlideCli.EXIT_OK;
+    }
+
+    /** Whether this run uses the embedded model: --model says so, else no option names released checkpoints. */
+    private boolean embedded(CommandLine cl) {
+        if (model == null) {
+            return !options.namesCheckpoints();
+        }
+        String m = model.trim().toLowerCase(Locale.ROOT);
+        if (m.equals(RELEASED)) {
+            return false;
+        }
+        if (!m.equals(GlideModel.EMBEDDED)) {
+            throw new CommandLine.ParameterException(cl, "--model must be " + GlideModel.EMBEDDED + " or " + RELEASED
+                    + ", got '" + model + "' (a checkpoint file goes to --base)");
+        }
+        if (options.namesCheckpoints()) {
+            throw new CommandLine.ParameterException(cl, "--model " + GlideModel.EMBEDDED + " is built in; --base,"
+                    + " --base-config, --upsampler, --upsampler-config and --models choose OpenAI's GLIDE"
+                    + " (--model " + RELEASED + ")");
+        }
+        return true;
+    }
+
+    private static String describeModels(GlidePipeline p, boolean embedded) {
+        if (embedded) {
+            return "model: " + GlideModel.EMBEDDED + " (glide-java's own " + p.base().imageSize() + "x"
+                    + p.base().imageSize() + " model trained on Noto emoji, built in; --model " + RELEASED
+                    + " for OpenAI's GLIDE)";
+        }
+        return "model: " + p.base().name() + (p.upsampler() != null ? " + " + p.upsampler().name() : "");
+    }
+
+    /** The non-empty lines of {@code file}, trimmed. */
+    static List<String> readPrompts(Path file) throws IOException {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file.toString(), null, "the --prompts file does not exist");
+        } catch (MalformedInputException e) {
+            throw new GlideCli.UserException("--prompts " + file + ": not UTF-8 text");
+        }
+        List<String> prompts = lines.stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        if (prompts.isEmpty()) {
+            throw new GlideCli.UserException("--prompts " + file + " has no prompt: give one per line");
+        }
+        return prompts;
     }
 }

@@ -66,13 +66,13 @@ public record GenerationParameters(
      * call did not upsample; the settings of a stage that did not run are left out.
      */
     static GenerationParameters of(String task, String prompt, long seed, GlideModel base, GlideModel upsampler,
-                                   PipelineSettings s, int width, int height) {
+                                   PipelineSettings s, int batchSize, int width, int height) {
         boolean b = base != null;
         boolean u = upsampler != null;
         return new GenerationParameters(task, prompt, seed, b ? base.name() : null,
                 b ? s.sampler().configName() : null, b ? s.steps() : null, b ? s.guidanceScale() : 0,
                 u ? upsampler.name() : null, u ? s.upsampleSampler(upsampler.kind()).configName() : null,
-                u ? s.upsampleSteps() : null, u ? s.upsampleTemperature() : 0, s.imagesPerPrompt(), s.rowsPerBatch(),
+                u ? s.upsampleSteps() : null, u ? s.upsampleTemperature() : 0, s.imagesPerPrompt(), batchSize,
                 width, height, b ? s.samplerOptions().describe() : null,
                 u ? s.upsampleSamplerOptions().describe() : null);
     }

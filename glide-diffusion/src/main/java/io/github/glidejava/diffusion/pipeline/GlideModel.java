@@ -1,8 +1,11 @@
 package io.github.glidejava.diffusion.pipeline;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -31,9 +34,11 @@ public final class GlideModel {
     private final GlideModelKind kind;
     private final String name;
     private final GaussianDiffusion diffusion;
+    private final Map<String, String> metadata;
 
-    private GlideModel(Text2ImUNet unet, String name) {
+    private GlideModel(Text2ImUNet unet, String name, Map<String, String> metadata) {
         this.unet = unet;
+        this.metadata = Map.copyOf(metadata);
         GlideModelConfig c = unet.config();
         this.kind = c.kind();
         this.name = name;
@@ -47,7 +52,47 @@ public final class GlideModel {
         if (!unet.hasParameters()) {
             throw new IllegalArgumentException("model '" + name + "' has no weights; load or initialise them first");
         }
-        return new GlideModel(unet, name);
+        return new GlideModel(unet, name, Map.of());
+    }
+
+    /**
+     * The name of the model glide-java ships in glide-diffusion's jar and samples with by default: a 32x32
+     * {@code Text2ImUNet} that glide-java trained from scratch on Noto emoji and their names ({@code docs/models.md};
+     * its model card is the resource {@value #EMBEDDED_DIR}{@code MODEL_CARD.md}).
+     */
+    public static final String EMBEDDED = "emoji32";
+    /** The class-path folder of the embedded model: {@code model.safetensors}, {@code config.json}, the card. */
+    public static final String EMBEDDED_DIR = "/io/github/glidejava/diffusion/models/emoji32/";
+
+    private static GlideModel embedded;
+
+    /**
+     * The embedded model ({@value #EMBEDDED}), loaded from the class path once and then shared: no file or network
+     * access beyond the jar. Its weights are stored in float16 and computed in float32.
+     *
+     * @throws NoSuchFileException when the class path lacks the model (a glide-diffusion build without its resources)
+     */
+    public static synchronized GlideModel embedded() throws IOException {
+        if (embedded == null) {
+            String resource = EMBEDDED_DIR + "model.safetensors";
+            try (InputStream in = GlideModel.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new NoSuchFileException(resource, null, "the embedded model " + EMBEDDED + " is not on the"
+                            + " class path; it comes in glide-diffusion's jar (a build that skipped its resources"
+                            + " lacks it); give a checkpoint instead");
+                }
+                // the loaders read files: copy the resource out of the jar for the duration of the load
+                Path tmp = Files.createTempFile("glide-" + EMBEDDED + "-", ".safetensors");
+                try {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    GlideModel m = load(tmp);
+                    embedded = new GlideModel(m.unet, EMBEDDED, m.metadata);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        }
+        return embedded;
     }
 
     /**
@@ -70,6 +115,7 @@ public final class GlideModel {
         checkpoint = trainedModelFile(checkpoint);
         String prefix;
         String origin;
+        Map<String, String> metadata;
         try (CheckpointSource src = CheckpointSource.open(checkpoint)) {
             CheckpointLayout layout;
             try {
@@ -87,6 +133,7 @@ public final class GlideModel {
             }
             checkArchitecture(checkpoint, layout, config, origin);
             prefix = src.prefix();
+            metadata = src.metadata();
         }
         Text2ImUNet unet = Text2ImUNet.create(config);
         StateDict weights = StateDict.load(checkpoint);
@@ -95,7 +142,7 @@ public final class GlideModel {
         } catch (StateDictMismatchException e) {
             throw new IllegalArgumentException(e.getMessage() + " (configuration: " + origin + ")", e);
         }
-        return new GlideModel(unet, checkpoint.getFileName().toString());
+        return new GlideModel(unet, checkpoint.getFileName().toString(), metadata);
     }
 
     /**
@@ -214,6 +261,14 @@ public final class GlideModel {
     /** A name for logs and image metadata: the checkpoint's file name, or the name given to {@link #of}. */
     public String name() {
         return name;
+    }
+
+    /**
+     * The text metadata of the file the model came from (safetensors {@code __metadata__}: its options, and for
+     * trained models {@code step} and {@code trained_by}); empty for PyTorch files and models made in memory.
+     */
+    public Map<String, String> metadata() {
+        return metadata;
     }
 
     /** The model's full (un-respaced) diffusion process: its noise schedule over {@code diffusion_steps}. */

@@ -117,7 +117,27 @@ public final class GlidePipeline {
     /** {@link #sample(String, long)} drawing from {@code noise} (tests replay recorded reference noise). */
     GlideResult sample(String prompt, long seed, NoiseSource noise) {
         requireBase(GlideModelKind.BASE);
-        return run("text-to-image", prompt, seed, noise, null, null, null);
+        return run("text-to-image", List.of(prompt), seed, noise, null, null, null).get(0);
+    }
+
+    /** {@link #sample(List, long)} with the configured seed (a random one, recorded in the results, when none). */
+    public List<GlideResult> sample(List<String> prompts) {
+        return sample(prompts, nextSeed());
+    }
+
+    /**
+     * Text to image for several prompts at once: {@code imagesPerPrompt} images each, sampled together in batches of
+     * {@code batchSize} rows that may mix prompts (a small model samples many prompts much faster batched than one
+     * by one). Returns one result per prompt, in order. The images depend on the seed, the prompt list and the batch
+     * size; {@code sample(List.of(p), seed)} gives the images of {@code sample(p, seed)}.
+     */
+    public List<GlideResult> sample(List<String> prompts, long seed) {
+        Objects.requireNonNull(prompts, "prompts");
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("sample(prompts) needs at least one prompt");
+        }
+        requireBase(GlideModelKind.BASE);
+        return run("text-to-image", List.copyOf(prompts), seed, new SeededNoise(seed), null, null, null);
     }
 
     /**
@@ -139,7 +159,7 @@ public final class GlidePipeline {
         int s = requireBase(GlideModelKind.BASE_INPAINT).imageSize();
         INDArray keep = InpaintMasks.fromImages(List.of(mask), s, s, settings.maskSource(),
                 InpaintMasks.DEFAULT_THRESHOLD);
-        return run("inpaint", prompt, seed, new SeededNoise(seed), null, image, keep);
+        return run("inpaint", List.of(prompt), seed, new SeededNoise(seed), null, image, keep).get(0);
     }
 
     /**
@@ -152,7 +172,7 @@ public final class GlidePipeline {
         Objects.requireNonNull(keepMask, "keepMask");
         int s = requireBase(GlideModelKind.BASE_INPAINT).imageSize();
         INDArray keep = KnownRegion.keepMask(keepMask, s, image.getWidth(), image.getHeight());
-        return run("inpaint", prompt, seed, new SeededNoise(seed), null, image, keep);
+        return run("inpaint", List.of(prompt), seed, new SeededNoise(seed), null, image, keep).get(0);
     }
 
     /** Upsamples an image (resized to the base resolution first, as the base stage would produce it). */
@@ -181,56 +201,75 @@ public final class GlidePipeline {
             throw new IllegalArgumentException("low-resolution images must be [1 or " + n
                     + " (imagesPerPrompt), 3, h, w], got " + Arrays.toString(shape));
         }
-        return run("upsample", prompt, seed, noise, shape[0] == 1 ? low.repeat(0, n) : low, null, null);
+        return run("upsample", List.of(prompt), seed, noise, shape[0] == 1 ? low.repeat(0, n) : low, null, null)
+                .get(0);
     }
 
     // ---- one batch loop for all three -----------------------------------------------------------------------------
 
     /**
-     * Runs the call batch by batch: the base stage (unless {@code lowRes} gives its output), then the upsampler
-     * when there is one. {@code image} and {@code keep} (at the base size) are the known region when inpainting.
+     * Runs the call batch by batch over {@code imagesPerPrompt} rows per prompt: the base stage (unless
+     * {@code lowRes} gives its output), then the upsampler when there is one. {@code image} and {@code keep} (at the
+     * base size) are the known region when inpainting. Returns one result per prompt.
      */
-    private GlideResult run(String task, String prompt, long seed, NoiseSource noise, INDArray lowRes,
-                            BufferedImage image, INDArray keep) {
-        Objects.requireNonNull(prompt, "prompt");
+    private List<GlideResult> run(String task, List<String> prompts, long seed, NoiseSource noise, INDArray lowRes,
+                                  BufferedImage image, INDArray keep) {
+        prompts.forEach(p -> Objects.requireNonNull(p, "prompt"));
         GlideModel b = lowRes == null ? base : null;
         KnownRegion baseKnown = image == null ? null : KnownRegion.of(image, keep, b.imageSize());
         KnownRegion upKnown = image == null || upsampler == null ? null
                 : KnownRegion.of(image, keep, upsampler.imageSize());
+        int perPrompt = settings.imagesPerPrompt();
+        int total = prompts.size() * perPrompt;
+        int rowsPerBatch = settings.rowsPerBatch(total);
+        int numBatches = (total + rowsPerBatch - 1) / rowsPerBatch;
         List<INDArray> finals = new ArrayList<>();
         List<INDArray> lows = new ArrayList<>();
-        int numBatches = settings.numBatches();
         for (int batch = 0; batch < numBatches; batch++) {
-            int n = settings.batchRows(batch);
-            long from = (long) batch * settings.rowsPerBatch();
+            int from = batch * rowsPerBatch;
+            int n = Math.min(rowsPerBatch, total - from);
+            List<String> rowPrompts = new ArrayList<>(n);
+            for (int r = from; r < from + n; r++) {
+                rowPrompts.add(prompts.get(r / perPrompt));
+            }
             INDArray low = b == null ? lowRes.get(NDArrayIndex.interval(from, from + n), NDArrayIndex.all(),
                     NDArrayIndex.all(), NDArrayIndex.all()).dup()
-                    : runStage(PipelineStage.BASE, b, prompt, n, null, baseKnown, noise, batch, numBatches);
+                    : runStage(PipelineStage.BASE, b, rowPrompts, null, baseKnown, noise, batch, numBatches);
             lows.add(low);
-            finals.add(upsampler == null ? low : runStage(PipelineStage.UPSAMPLE, upsampler, prompt, n,
+            finals.add(upsampler == null ? low : runStage(PipelineStage.UPSAMPLE, upsampler, rowPrompts,
                     ImageTensors.quantize(low), upKnown, noise, batch, numBatches));
         }
         INDArray samples = finals.size() == 1 ? finals.get(0) : Nd4j.concat(0, finals.toArray(new INDArray[0]));
-        return new GlideResult(samples, lows.size() == 1 ? lows.get(0) : Nd4j.concat(0, lows.toArray(new INDArray[0])),
-                GenerationParameters.of(task, prompt, seed, b, upsampler, settings, (int) samples.size(3),
-                        (int) samples.size(2)));
+        INDArray baseSamples = lows.size() == 1 ? lows.get(0) : Nd4j.concat(0, lows.toArray(new INDArray[0]));
+        List<GlideResult> results = new ArrayList<>(prompts.size());
+        for (int i = 0; i < prompts.size(); i++) {
+            INDArray rows = prompts.size() == 1 ? samples : samples.get(NDArrayIndex.interval(i * perPrompt,
+                    (i + 1) * perPrompt), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all()).dup();
+            INDArray lowRows = prompts.size() == 1 ? baseSamples : baseSamples.get(NDArrayIndex.interval(
+                    i * perPrompt, (i + 1) * perPrompt), NDArrayIndex.all(), NDArrayIndex.all(),
+                    NDArrayIndex.all()).dup();
+            results.add(new GlideResult(rows, lowRows, GenerationParameters.of(task, prompts.get(i), seed, b,
+                    upsampler, settings, rowsPerBatch, (int) samples.size(3), (int) samples.size(2))));
+        }
+        return results;
     }
 
     /**
-     * One stage for one batch of n images. The base stage, as the notebooks: 2n rows [prompt x n | "" x n], the
-     * model sees the first half twice (classifier-free guidance), x_T ~ N(0, I) for all 2n rows; returns the n
+     * One stage for one batch of n images, one per row prompt. The base stage, as the notebooks: 2n rows
+     * [prompts | "" x n], the model sees the first half twice (classifier-free guidance), x_T ~ N(0, I) for all 2n rows; returns the n
      * conditional rows. The upsampling stage ({@code lowRes} given, quantised to 8 bits): n prompt rows, x_T =
      * temperature * N(0, I), no guidance. Both clip x_0 (unless the stage's sampler options say not to); for
      * inpainting the model sees {@code image * keep} and {@code keep}, and the known region is re-imposed on every
      * x_0 prediction (the notebook's denoised_fn).
      */
-    private INDArray runStage(PipelineStage stage, GlideModel m, String prompt, int n, INDArray lowRes,
+    private INDArray runStage(PipelineStage stage, GlideModel m, List<String> rowPrompts, INDArray lowRes,
                               KnownRegion known, NoiseSource noise, int batch, int numBatches) {
         boolean guided = stage == PipelineStage.BASE;
+        int n = rowPrompts.size();
         int rows = guided ? 2 * n : n;
         GlideModelConfig c = m.config();
-        List<TokensAndMask> texts = new ArrayList<>(Collections.nCopies(n,
-                tokenizer.encodePadded(prompt, c.textCtx())));
+        List<TokensAndMask> texts = new ArrayList<>(n);
+        rowPrompts.forEach(p -> texts.add(tokenizer.encodePadded(p, c.textCtx())));
         if (guided) {
             texts.addAll(Collections.nCopies(n, tokenizer.encodePadded("", c.textCtx())));
         }
@@ -341,6 +380,14 @@ public final class GlidePipeline {
         public Builder base(GlideModel model) {
             this.base = ModelSlot.loaded(Objects.requireNonNull(model, "model"));
             return this;
+        }
+
+        /**
+         * The model glide-java ships ({@link GlideModel#embedded()}, 32x32, trained on Noto emoji) as the base model,
+         * without upsampler: text to image with no download and no files. Other settings keep their defaults.
+         */
+        public Builder embeddedModel() throws IOException {
+            return base(GlideModel.embedded()).withoutUpsampler();
         }
 
         /** No base model: the pipeline only upsamples ({@link GlidePipeline#upsample}). */

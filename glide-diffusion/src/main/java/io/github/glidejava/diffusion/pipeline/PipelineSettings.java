@@ -105,12 +105,9 @@ public record PipelineSettings(
         return batchSize == null ? imagesPerPrompt : Math.min(batchSize, imagesPerPrompt);
     }
 
-    int numBatches() {
-        return (imagesPerPrompt + rowsPerBatch() - 1) / rowsPerBatch();
-    }
-
-    int batchRows(int batch) {
-        return Math.min(rowsPerBatch(), imagesPerPrompt - batch * rowsPerBatch());
+    /** Rows sampled at once when a call makes {@code totalImages} images (several prompts may share a batch). */
+    int rowsPerBatch(int totalImages) {
+        return batchSize == null ? totalImages : Math.min(batchSize, totalImages);
     }
 
     private static void checkOptions(String setting, SamplerType type, SamplerOptions options) {

@@ -111,6 +111,35 @@ class GlideCliPipelineTest {
     }
 
     @Test
+    void promptsFileGivesOneNumberedOutputPerLine() throws IOException {
+        Path prompts = Files.writeString(tmp.resolve("prompts.txt"), "a red heart\n\n  a blue heart  \n");
+        Path out = tmp.resolve("many").resolve("heart.png");
+        List<String> a = new ArrayList<>(List.of("sample", "--prompts", prompts.toString(), "-q", "--seed", "4",
+                "--steps", "2", "--no-upsample", "-n", "2", "-o", out.toString()));
+        a.addAll(model("base", GlideModelKind.BASE));
+        a.addAll(tokenizer());
+        GlideCliTest.Result r = run(a);
+        assertEquals(0, r.code(), r.err());
+        List<Path> files = r.out().lines().map(Path::of).collect(Collectors.toList());
+        assertEquals(List.of(tmp.resolve("many/heart-000-0.png"), tmp.resolve("many/heart-000-1.png"),
+                tmp.resolve("many/heart-001-0.png"), tmp.resolve("many/heart-001-1.png")), files);
+        assertEquals("a red heart", GenerationParameters.fromPngText(PngFiles.readText(files.get(1))).prompt());
+        assertEquals("a blue heart", GenerationParameters.fromPngText(PngFiles.readText(files.get(2))).prompt());
+        assertTrue(r.err().contains("model: "), "says which model it used: " + r.err());
+
+        for (List<String> bad : List.of(List.of("sample", "x", "--prompts", prompts.toString()),
+                List.of("sample", "--model", "dalle", "x"), List.of("sample", "x", "--model", "emoji32", "--base",
+                        "b.pt"))) {
+            GlideCliTest.Result e = run(bad);
+            assertEquals(2, e.code(), bad + ": " + e.err());
+        }
+        GlideCliTest.Result empty = run(List.of("sample", "--prompts", Files.writeString(tmp.resolve("e.txt"), "\n")
+                .toString()));
+        assertEquals(1, empty.code());
+        assertTrue(empty.err().contains("has no prompt"), empty.err());
+    }
+
+    @Test
     void runtimeErrorsAreOneLineWithTheFix() throws IOException {
         GlideCliTest.Result missing = run(List.of("sample", PROMPT, "--models", tmp.toString()));
         assertEquals(1, missing.code());
@@ -204,7 +233,7 @@ class GlideCliPipelineTest {
         Path cached = io.github.glidejava.diffusion.download.GlideCache.defaultDir().resolve("base.pt");
         org.junit.jupiter.api.Assumptions.assumeFalse(java.nio.file.Files.exists(cached),
                 "the test needs a cache without base.pt (the build points GLIDE_CACHE at an empty directory)");
-        GlideCliTest.Result r = run(List.of("sample", PROMPT, "--no-download", "--no-upsample"));
+        GlideCliTest.Result r = run(List.of("sample", PROMPT, "--model", "glide", "--no-download", "--no-upsample"));
         assertEquals(1, r.code(), r.err());
         assertTrue(r.err().contains("glide download base"), r.err());
     }

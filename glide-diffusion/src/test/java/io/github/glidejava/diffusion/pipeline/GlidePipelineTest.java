@@ -117,6 +117,40 @@ class GlidePipelineTest {
     }
 
     @Test
+    void severalPromptsShareBatchesAndEachKeepsItsOwnImagesAndParameters() throws IOException {
+        GlidePipeline p = text2im().withoutUpsampler().imagesPerPrompt(2).batchSize(3).build();
+        List<String> batches = new ArrayList<>();
+        List<GlideResult> rs = p.toBuilder().progressListener((stage, step, n, batch, numBatches) -> {
+            if (step == n) {
+                batches.add(batch + "/" + numBatches);
+            }
+        }).build().sample(List.of("a red heart", "a blue heart", ""), 5);
+        assertEquals(3, rs.size());
+        assertEquals(List.of("0/2", "1/2"), batches, "6 images in batches of 3 rows, across prompts");
+        assertEquals(List.of("a red heart", "a blue heart", ""), rs.stream().map(r -> r.parameters().prompt())
+                .toList());
+        for (GlideResult r : rs) {
+            assertEquals(2, r.size());
+            assertEquals(5, r.parameters().seed());
+            assertEquals(3, r.parameters().batchSize());
+        }
+
+        // one prompt in a list is exactly the single-prompt call
+        GlideResult single = p.sample(PROMPT, 5);
+        assertEquals(single.samples(), p.sample(List.of(PROMPT), 5).get(0).samples());
+
+        // rows are conditioned on their own prompt: with the same noise, the first row does not depend on the
+        // second row's prompt, and the second row does
+        GlidePipeline one = text2im().withoutUpsampler().build();
+        List<GlideResult> ab = one.sample(List.of(PROMPT, "a blue heart"), 9);
+        List<GlideResult> aa = one.sample(List.of(PROMPT, PROMPT), 9);
+        assertTrue(ab.get(0).samples().equalsWithEps(aa.get(0).samples(), 1e-6));
+        assertFalse(ab.get(1).samples().equalsWithEps(aa.get(1).samples(), 1e-3), "the prompt reaches its row");
+
+        assertThrows(IllegalArgumentException.class, () -> one.sample(List.of(), 1));
+    }
+
+    @Test
     void inpaintingKeepsTheKnownRegionAndRepaintsTheRest() throws IOException {
         GlideModel inpaint = TinyModels.model(INPAINT);
         int s = inpaint.imageSize();
