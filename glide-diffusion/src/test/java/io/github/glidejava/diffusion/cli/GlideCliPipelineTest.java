@@ -18,6 +18,7 @@ import io.github.glidejava.core.image.ImageTensors;
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.diffusion.pipeline.GenerationParameters;
+import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.nn.unet.GlideModelKind;
 import io.github.glidejava.diffusion.pipeline.TinyModels;
 import org.junit.jupiter.api.Test;
@@ -108,6 +109,20 @@ class GlideCliPipelineTest {
         assertEquals(0, up.code(), up.err());
         assertEquals(TinyModels.entry(GlideModelKind.UPSAMPLE.modelClass()).config().imageSize(),
                 ImageTensors.readImage(tmp.resolve("up.png")).getWidth());
+    }
+
+    /** The README's main job: no model option, so the built-in model, no files and no network. */
+    @Test
+    void withoutModelOptionsSampleUsesTheEmbeddedModel() throws IOException {
+        Path out = tmp.resolve("apple.png");
+        GlideCliTest.Result r = run(List.of("sample", "a red apple", "--seed", "42", "-o", out.toString()));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of(out), r.out().lines().map(Path::of).collect(Collectors.toList()));
+        assertTrue(r.err().contains("model: " + GlideModel.EMBEDDED), "says which model: " + r.err());
+        assertTrue(r.err().contains("--model glide"), "and how to get OpenAI's: " + r.err());
+        GenerationParameters p = GenerationParameters.fromPngText(PngFiles.readText(out));
+        assertEquals(GlideModel.EMBEDDED, p.baseModel());
+        assertEquals(GlideModel.embedded().imageSize(), ImageTensors.readImage(out).getWidth());
     }
 
     @Test
