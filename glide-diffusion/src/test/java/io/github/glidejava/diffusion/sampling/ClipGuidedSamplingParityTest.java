@@ -128,6 +128,8 @@ class ClipGuidedSamplingParityTest {
             INDArray condMean = diffusion.conditionMean(cond, mv, x, t);
             Fixture.assertClose(fx.get("output.cond_grad"), cond.last, GRAD_ATOL, 0, "cond_grad");
             Fixture.assertClose(fx.get("output.cond_mean"), condMean, ATOL, 0, "cond_mean");
+            System.out.printf("%s: max |diff| cond_grad %.3g, cond_mean %.3g%n", fx.name(),
+                    Fixture.maxAbsDiff(fx.get("output.cond_grad"), cond.last), Fixture.maxAbsDiff(fx.get("output.cond_mean"), condMean));
 
             // The same step through the DDPM sampler, row by row (the rows may have different timesteps; every term,
             // the guidance gradient included, is computed per row).
@@ -188,6 +190,8 @@ class ClipGuidedSamplingParityTest {
                 Fixture.assertClose(Fixture.slice(stepGrad, i), cond.last, GRAD_ATOL, 0, what + " cond_grad");
                 Fixture.assertClose(Fixture.slice(stepPred, i), out.predXStart(), STEP_ATOL, 0, what + " pred_xstart");
                 Fixture.assertClose(Fixture.slice(stepSample, i), out.sample(), STEP_ATOL, 0, what + " sample");
+                System.out.printf("%s %s: max |diff| cond_grad %.3g, sample %.3g%n", fx.name(), what,
+                        Fixture.maxAbsDiff(Fixture.slice(stepGrad, i), cond.last), Fixture.maxAbsDiff(Fixture.slice(stepSample, i), out.sample()));
             }
 
             // The whole loop from x_T with the real tiny U-Net and CLIP, replaying only the recorded noise.

@@ -185,6 +185,7 @@ class ClipParityTest {
             INDArray e = expected.castTo(DataType.DOUBLE);
             INDArray a = actual.castTo(DataType.DOUBLE);
             double max = Transforms.abs(e.sub(a)).maxNumber().doubleValue();
+            System.out.printf("%s: max |diff| %.3g%n", what, max);
             if (!(max <= atol)) {
                 fail(String.format("%s: max |diff| %.3e > atol %.1e (max |expected| %.3g)", what, max, atol,
                         Transforms.abs(e).maxNumber().doubleValue()));
