@@ -23,6 +23,8 @@ import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.io.StateDictMismatchException;
 import io.github.glidejava.core.testing.RefFixture;
 import io.github.glidejava.core.testing.RefFixtures;
+import io.github.glidejava.nn.ops.Backends;
+import io.github.glidejava.nn.ops.TensorFunction;
 
 /**
  * The noised CLIP against the reference: encoders (raw features, per-block traces, embeddings) and cond_fn's
@@ -124,6 +126,32 @@ class ClipParityTest {
             }
         }
         assertTrue(n > 0, "no " + prefix + "* traces in " + f.name());
+    }
+
+    @Test
+    void encodersAgreeOnTheSameDiffBackEnd() {
+        try (RefFixture f = RefFixture.open(RefFixtures.require("clip/encoders.safetensors"))) {
+            ClipModel clip = model(f);
+            INDArray textLen = f.get("input.text_len");
+            TensorFunction image = new TensorFunction() {
+                @Override
+                public <T> Map<String, T> apply(io.github.glidejava.nn.ops.TensorOps<T> ops, Map<String, T> in) {
+                    return Map.of("out", clip.imageEncoder().forward(ops, in.get("images"), in.get("t"), (k, v) -> { }));
+                }
+            };
+            TensorFunction text = new TensorFunction() {
+                @Override
+                public <T> Map<String, T> apply(io.github.glidejava.nn.ops.TensorOps<T> ops, Map<String, T> in) {
+                    return Map.of("out", clip.textEncoder().forward(ops, in.get("tokens"), textLen, (k, v) -> { }));
+                }
+            };
+            Map<String, INDArray> imageIn = Map.of("images", f.get("input.images").add(1.0).muli(127.5), "t", f.get("input.t"));
+            Map<String, INDArray> textIn = Map.of("tokens", f.get("input.tokens"));
+            Close.assertClose("image encoder, SameDiff vs eager", Backends.eager(clip.imageParameters(), imageIn, image).get("out"),
+                    Backends.sameDiff(clip.imageParameters(), imageIn, image).get("out"), ENCODER_ATOL);
+            Close.assertClose("text encoder, SameDiff vs eager", Backends.eager(clip.textParameters(), textIn, text).get("out"),
+                    Backends.sameDiff(clip.textParameters(), textIn, text).get("out"), ENCODER_ATOL);
+        }
     }
 
     @Test
