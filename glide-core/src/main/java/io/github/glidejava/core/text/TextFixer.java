@@ -7,7 +7,12 @@ import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.text.Normalizer;
+import java.util.Locale;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import org.jsoup.nodes.Entities;
+import org.jsoup.parser.Parser;
 
 /**
  * The text repairs of {@code ftfy.fix_text} (ftfy 6.3, default settings) that CLIP's tokenizer applies before
@@ -20,8 +25,11 @@ import java.util.regex.Pattern;
  * character classes and tries ten single-byte encodings; here text counts as mojibake when a character that is a
  * UTF-8 lead byte in Windows-1252 (0xC2..0xF4) is directly followed by one that is a continuation byte
  * (0x80..0xBF), and only Latin-1 and Windows-1252 are tried. That covers UTF-8 read as either of them (the usual
- * case, e.g. {@code "cafÃ©"}), and leaves all other text unchanged. ftfy's HTML-entity step is not repeated here:
- * the tokenizer unescapes HTML itself right afterwards.
+ * case, e.g. {@code "cafÃ©"}), and leaves all other text unchanged.
+ *
+ * <p>HTML character references ({@code &name;}, {@code &#n;}) are decoded first, before the other repairs see the
+ * text (so {@code &ldquo;} ends up a straight quote), but only in lines before the first line that contains a
+ * {@code <} (text that looks like HTML source is left alone from there on, as ftfy does).
  */
 final class TextFixer {
     /** Windows-1252 as ftfy's "sloppy" codec: the five bytes Windows leaves undefined decode as Latin-1. */
@@ -30,6 +38,7 @@ final class TextFixer {
     private static final int[] SLOPPY_1252_BYTE = new int[0x10000];
 
     private static final Pattern TERMINAL_ESCAPE = Pattern.compile("\u001B\\[[0-9;]*[a-zA-Z]");
+    private static final Pattern HTML_ENTITY = Pattern.compile("&#?[0-9A-Za-z]{1,24};");
 
     static {
         java.util.Arrays.fill(SLOPPY_1252_BYTE, -1);
@@ -49,20 +58,27 @@ final class TextFixer {
     static String fixText(String text) {
         StringBuilder out = new StringBuilder(text.length());
         int pos = 0;
+        boolean unescapeHtml = true;
         while (pos < text.length()) {
             int lineEnd = text.indexOf('\n', pos) + 1;
             if (lineEnd == 0) {
                 lineEnd = text.length();
             }
-            out.append(fixSegment(text.substring(pos, lineEnd)));
+            String segment = text.substring(pos, lineEnd);
+            // ftfy switches HTML unescaping off for this and every later line once a line holds '<'
+            unescapeHtml &= segment.indexOf('<') < 0;
+            out.append(fixSegment(segment, unescapeHtml));
             pos = lineEnd;
         }
         return out.toString();
     }
 
-    private static String fixSegment(String text) {
+    private static String fixSegment(String text, boolean unescapeHtml) {
         while (true) {
             String before = text;
+            if (unescapeHtml) {
+                text = unescapeHtml(text);
+            }
             text = fixEncoding(text);
             text = fixC1Controls(text);
             text = fixLatinLigatures(text);
@@ -77,6 +93,39 @@ final class TextFixer {
                 return text;
             }
         }
+    }
+
+    /**
+     * ftfy's {@code unescape_html}: each {@code &name;} that is an HTML5 entity (or the upper-cased name of a
+     * lower-case one, e.g. {@code &NTILDE;}) and each numeric reference is decoded; anything else stays.
+     */
+    static String unescapeHtml(String text) {
+        if (text.indexOf('&') < 0) {
+            return text;
+        }
+        Matcher m = HTML_ENTITY.matcher(text);
+        StringBuilder out = new StringBuilder(text.length());
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(htmlReference(m.group())));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    private static String htmlReference(String ref) {
+        String name = ref.substring(1, ref.length() - 1);
+        if (name.startsWith("#")) {
+            String decoded = Parser.unescapeEntities(ref, false);
+            return decoded.indexOf(';') >= 0 ? ref : decoded;
+        }
+        if (Entities.isNamedEntity(name)) {
+            return Entities.getByName(name);
+        }
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (name.equals(name.toUpperCase(Locale.ROOT)) && Entities.isNamedEntity(lower)) {
+            return Entities.getByName(lower).toUpperCase(Locale.ROOT);
+        }
+        return ref;
     }
 
     /** UTF-8 that was decoded as Latin-1 or Windows-1252, decoded again correctly; repeated while it applies. */

@@ -33,6 +33,17 @@ class TextFixerTest {
     }
 
     @Test
+    void htmlReferencesAreDecodedBeforeTheOtherRepairsUnlessTheTextLooksLikeHtml() {
+        assertEquals("\"hi\" & Ñ \"", TextFixer.fixText("&ldquo;hi&rdquo; &amp; &NTILDE; &#8220;"));
+        assertEquals("&notanentity; &amp", TextFixer.fixText("&notanentity; &amp"));
+        assertEquals("<", TextFixer.fixText("&amp;lt;"));
+        // from the first line holding '<' on, references stay (the tokenizer's html.unescape decodes them later,
+        // after the quotes were straightened)
+        assertEquals("\"a\n<b>&ldquo;</b>\n&amp;", TextFixer.fixText("&ldquo;a\n<b>&ldquo;</b>\n&amp;"));
+        assertEquals("<b>\u201Cx\u201D</b>", ClipTokenizer.clean("<B>&ldquo;x&rdquo;</B>"));
+    }
+
+    @Test
     void ordinaryTextIsUnchanged() {
         for (String s : new String[] {"naïve résumé", "Ångström", "日本語", "🐶 party", "x² ½"}) {
             assertEquals(s, TextFixer.fixText(s));
