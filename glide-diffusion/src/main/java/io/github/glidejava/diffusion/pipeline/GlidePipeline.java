@@ -273,7 +273,8 @@ public final class GlidePipeline {
     /**
      * One stage for one batch of n images, one per row prompt. The base stage, as the notebooks: 2n rows
      * [prompts | "" x n], the model sees the first half twice (classifier-free guidance), x_T ~ N(0, I) for all 2n rows; returns the n
-     * conditional rows. The upsampling stage ({@code lowRes} given, quantised to 8 bits): n prompt rows, x_T =
+     * conditional rows. With CLIP guidance the base stage samples the n prompt rows alone, the sampler's condFn being
+     * the CLIP gradient (the clip_guided notebook). The upsampling stage ({@code lowRes} given, quantised to 8 bits): n prompt rows, x_T =
      * temperature * N(0, I), no guidance. Both clip x_0 (unless the stage's sampler options say not to); for
      * inpainting the model sees {@code image * keep} and {@code keep}, and the known region is re-imposed on every
      * x_0 prediction (the notebook's denoised_fn).
@@ -308,8 +309,8 @@ public final class GlidePipeline {
         };
         int s = m.imageSize();
         INDArray xT = noise.next(rows, 3, s, s);
-        xT = stage == PipelineStage.BASE ? xT : xT.mul(settings.upsampleTemperature());
         boolean isBase = stage == PipelineStage.BASE;
+        xT = isBase ? xT : xT.mul(settings.upsampleTemperature());
         SamplerType type = isBase ? settings.sampler() : settings.upsampleSampler(m.kind());
         GaussianDiffusion d = m.respaced(isBase ? settings.steps() : settings.upsampleSteps(), isBase ? "steps"
                 : "upsampleSteps");
