@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
                 "Interrupted downloads resume where they stopped; files already cached are skipped.",
                 "Prints the path of each file on standard output."},
         footer = {"", "Names (glide-text2im's): base (64x64 text-to-image), upsample (64->256), base-inpaint,"
-                + " upsample-inpaint, tokenizer (GPT-2 encoder.json, vocab.bpe; optional, glide-java bundles GLIDE's), all.",
+                + " upsample-inpaint, clip/image-enc and clip/text-enc (the noised CLIP of --clip-guidance-scale; clip = both),"
+                + " tokenizer (GPT-2 encoder.json, vocab.bpe; optional, glide-java bundles GLIDE's), all.",
                 "Example: glide download base upsample tokenizer"})
 final class DownloadCommand implements Callable<Integer> {
     @Spec

@@ -180,6 +180,14 @@ final class PipelineOptions {
             needed.add(GlideAsset.checkpoint(inpainting ? GlideModelKind.UPSAMPLE_INPAINT
                     : GlideModelKind.UPSAMPLE));
         }
+        downloadMissing(needed, err);
+    }
+
+    /** Fetches those of {@code needed} that the cache directory lacks (unless --no-download or --models). */
+    void downloadMissing(List<GlideAsset> needed, PrintWriter err) throws IOException {
+        if (noDownload || models != null) {
+            return;
+        }
         DownloadListener progress = quiet ? DownloadListener.NONE : new ConsoleProgress(err, System.console() != null);
         GlideDownloads downloads = GlideDownloads.builder().cacheDir(GlideCache.defaultDir())
                 .downloader(Downloader.builder().listener(progress).build()).build();

@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import io.github.glidejava.diffusion.download.GlideAsset;
 import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
 import io.github.glidejava.diffusion.pipeline.GlideResult;
+import io.github.glidejava.nn.clip.ClipConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +34,8 @@ import picocli.CommandLine.Spec;
                 "  glide sample \"a red apple\" -o apple.png",
                 "  glide sample --prompts prompts.txt -n 2 -o out/emoji.png",
                 "  glide sample \"an oil painting of a corgi\" --model glide --seed 42 -o corgi.png",
-                "  glide sample \"a red cube\" --model glide -n 4 --steps 50 --no-upsample -o cubes.png"})
+                "  glide sample \"a red cube\" --model glide -n 4 --steps 50 --no-upsample -o cubes.png",
+                "  glide sample \"a corgi wearing a hat\" --model glide --clip-guidance-scale 3 -o corgi.png"})
 final class SampleCommand implements Callable<Integer> {
     /** The value of --model that selects OpenAI's released checkpoints. */
     static final String RELEASED = "glide";
@@ -67,6 +70,24 @@ final class SampleCommand implements Callable<Integer> {
     @Option(names = "--no-upsample", description = "Stop at the base model's 64x64 images (GLIDE).")
     boolean noUpsample;
 
+    @Option(names = "--clip-guidance-scale", paramLabel = "S", description = "Guide the base stage with the noised"
+            + " CLIP instead of classifier-free guidance, as glide-text2im's clip_guided notebook (which uses 3.0);"
+            + " needs OpenAI's GLIDE (--model glide: clip_image_enc.pt and clip_text_enc.pt are downloaded on first"
+            + " use) or --clip-image-enc, --clip-text-enc and --clip-config. The upsampler is unchanged.")
+    Double clipGuidanceScale;
+
+    @Option(names = "--clip-image-enc", paramLabel = "FILE", description = "Noised CLIP image encoder (.pt or"
+            + " .safetensors, keys of glide-text2im's clip/image-enc) instead of the released one.")
+    Path clipImageEnc;
+
+    @Option(names = "--clip-text-enc", paramLabel = "FILE", description = "Noised CLIP text encoder instead of the"
+            + " released one.")
+    Path clipTextEnc;
+
+    @Option(names = "--clip-config", paramLabel = "FILE", description = "JSON with glide-text2im's clip/config.yaml"
+            + " keys for --clip-image-enc / --clip-text-enc (default: config.yaml's values).")
+    Path clipConfig;
+
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
@@ -77,6 +98,7 @@ final class SampleCommand implements Callable<Integer> {
                     ? "give a PROMPT or --prompts FILE" : "give a PROMPT or --prompts FILE, not both");
         }
         boolean embedded = embedded(cl);
+        checkClip(cl, embedded);
         List<String> prompts = promptsFile == null ? List.of(prompt) : readPrompts(promptsFile);
         GlidePipeline.Builder b;
         if (embedded) {
@@ -86,6 +108,7 @@ final class SampleCommand implements Callable<Integer> {
             options.downloadMissing(false, true, !noUpsample, cl.getErr());
         }
         b.guidanceScale(guidanceScale);
+        applyClip(cl, b);
         if (promptsFile != null && options.batchSize == null) {
             b.batchSize(PROMPTS_BATCH);
         }
@@ -96,6 +119,48 @@ final class SampleCommand implements Callable<Integer> {
         List<GlideResult> results = promptsFile == null ? List.of(pipeline.sample(prompt)) : pipeline.sample(prompts);
         options.write(results, cl.getOut(), cl.getErr());
         return GlideCli.EXIT_OK;
+    }
+
+    /** The CLIP guidance options, checked before any model is loaded. */
+    private void checkClip(CommandLine cl, boolean embedded) {
+        boolean files = clipImageEnc != null || clipTextEnc != null || clipConfig != null;
+        if (clipGuidanceScale == null) {
+            if (files) {
+                throw new CommandLine.ParameterException(cl, "--clip-image-enc, --clip-text-enc and --clip-config"
+                        + " are for --clip-guidance-scale S");
+            }
+            return;
+        }
+        if (!(clipGuidanceScale > 0) || Double.isInfinite(clipGuidanceScale)) {
+            throw new CommandLine.ParameterException(cl, "--clip-guidance-scale must be a number > 0 (the notebook"
+                    + " uses 3), got " + clipGuidanceScale);
+        }
+        if (cl.getParseResult().hasMatchedOption("--guidance-scale")) {
+            throw new CommandLine.ParameterException(cl, "--clip-guidance-scale replaces classifier-free guidance"
+                    + " in the base stage: give it or --guidance-scale, not both");
+        }
+        if (files && (clipImageEnc == null || clipTextEnc == null)) {
+            throw new CommandLine.ParameterException(cl, "give both --clip-image-enc and --clip-text-enc");
+        }
+        if (embedded && !files) {
+            throw new CommandLine.ParameterException(cl, "OpenAI's noised CLIP sees 64x64 images, and the built-in "
+                    + GlideModel.EMBEDDED + " model samples smaller ones: use --clip-guidance-scale with --model "
+                    + RELEASED + ", or give a CLIP of the model's size (--clip-image-enc, --clip-text-enc,"
+                    + " --clip-config)");
+        }
+    }
+
+    /** CLIP guidance: the scale and the CLIP files (given, else the released ones, downloaded when missing). */
+    private void applyClip(CommandLine cl, GlidePipeline.Builder b) throws IOException {
+        if (clipGuidanceScale == null) {
+            return;
+        }
+        b.clipGuidanceScale(clipGuidanceScale);
+        if (clipImageEnc != null) {
+            b.clip(clipImageEnc, clipTextEnc, clipConfig == null ? ClipConfig.released() : ClipConfig.load(clipConfig));
+        } else {
+            options.downloadMissing(List.of(GlideAsset.CLIP_IMAGE_ENC, GlideAsset.CLIP_TEXT_ENC), cl.getErr());
+        }
     }
 
     /** Whether this run uses the embedded model: --model says so, else no option names released checkpoints. */
@@ -125,7 +190,9 @@ final class SampleCommand implements Callable<Integer> {
                     + p.base().imageSize() + " model trained on Noto emoji, built in; --model " + RELEASED
                     + " for OpenAI's GLIDE)";
         }
-        return "model: " + p.base().name() + (p.upsampler() != null ? " + " + p.upsampler().name() : "");
+        return "model: " + p.base().name() + (p.upsampler() != null ? " + " + p.upsampler().name() : "")
+                + (p.settings().clipGuidanceScale() != null ? ", CLIP-guided (scale " + p.settings().clipGuidanceScale()
+                + ")" : "");
     }
 
     /** The non-empty lines of {@code file}, trimmed. */

@@ -13,6 +13,10 @@ public enum DownloadSet {
     UPSAMPLE(GlideModelKind.UPSAMPLE),
     BASE_INPAINT(GlideModelKind.BASE_INPAINT),
     UPSAMPLE_INPAINT(GlideModelKind.UPSAMPLE_INPAINT),
+    CLIP_IMAGE_ENC("clip/image-enc", List.of(GlideAsset.CLIP_IMAGE_ENC)),
+    CLIP_TEXT_ENC("clip/text-enc", List.of(GlideAsset.CLIP_TEXT_ENC)),
+    /** Both CLIP encoders, what {@code --clip-guidance-scale} needs. */
+    CLIP("clip", List.of(GlideAsset.CLIP_IMAGE_ENC, GlideAsset.CLIP_TEXT_ENC)),
     TOKENIZER("tokenizer", List.of(GlideAsset.ENCODER_JSON, GlideAsset.VOCAB_BPE)),
     ALL("all", List.of(GlideAsset.values()));
 
@@ -42,7 +46,7 @@ public enum DownloadSet {
         return id;
     }
 
-    /** Parses a command-line name (case-insensitive; '_' accepted for '-'). */
+    /** Parses a command-line name (case-insensitive; '_' accepted for '-', e.g. {@code clip/image_enc}). */
     public static DownloadSet parse(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
         for (DownloadSet s : values()) {

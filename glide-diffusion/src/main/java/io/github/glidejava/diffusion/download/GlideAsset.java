@@ -7,7 +7,8 @@ import io.github.glidejava.nn.unet.GlideModelKind;
 /**
  * The files GLIDE needs, under the names glide-text2im publishes them with. Checkpoints come from OpenAI's
  * {@code diffusion/dec-2021/} folder (the URLs of glide-text2im's {@code download.py}); the tokenizer files are
- * GPT-2's BPE vocabulary, which glide-text2im ships (gzip'd) in {@code glide_text2im/tokenizer/}.
+ * GPT-2's BPE vocabulary, which glide-text2im ships (gzip'd) in {@code glide_text2im/tokenizer/}. The noised CLIP
+ * of CLIP guidance is published beside the checkpoints.
  */
 public enum GlideAsset {
     /** Text2ImUNet, 64x64 (glide-text2im {@code "base"}). */
@@ -18,6 +19,10 @@ public enum GlideAsset {
     BASE_INPAINT(GlideModelKind.BASE_INPAINT),
     /** SuperResInpaintText2ImUnet, 64 -> 256 ({@code "upsample-inpaint"}). */
     UPSAMPLE_INPAINT(GlideModelKind.UPSAMPLE_INPAINT),
+    /** The noised CLIP's image encoder, for CLIP guidance (glide-text2im {@code "clip/image-enc"}). */
+    CLIP_IMAGE_ENC("clip_image_enc.pt", Source.CHECKPOINTS, null),
+    /** The noised CLIP's text encoder (glide-text2im {@code "clip/text-enc"}). */
+    CLIP_TEXT_ENC("clip_text_enc.pt", Source.CHECKPOINTS, null),
     /** GPT-2 BPE vocabulary: byte-unicode token -> id (identical to glide-text2im's encoder.json.gz, unzipped). */
     ENCODER_JSON("encoder.json", Source.TOKENIZER,
             "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783"),

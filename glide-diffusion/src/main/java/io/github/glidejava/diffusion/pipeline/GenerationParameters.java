@@ -28,6 +28,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param samplerOptions         the base sampler's options that differ from its defaults (e.g. {@code eta}), null
  *                               when there is no base stage
  * @param upsampleSamplerOptions the same for the upsampling sampler, null without upsampler
+ * @param clipGuidanceScale      CLIP guidance scale of the base stage, null without CLIP guidance (then
+ *                               {@code guidanceScale} is 1: no classifier-free guidance)
  */
 public record GenerationParameters(
         String task,
@@ -46,7 +48,8 @@ public record GenerationParameters(
         int width,
         int height,
         Map<String, Object> samplerOptions,
-        Map<String, Object> upsampleSamplerOptions) {
+        Map<String, Object> upsampleSamplerOptions,
+        Double clipGuidanceScale) {
 
     /** PNG text key holding these parameters as JSON. */
     public static final String PNG_KEY = "glide";
@@ -61,6 +64,16 @@ public record GenerationParameters(
                 : Collections.unmodifiableMap(new LinkedHashMap<>(upsampleSamplerOptions));
     }
 
+    /** Parameters without CLIP guidance. */
+    public GenerationParameters(String task, String prompt, long seed, String baseModel, String sampler, String steps,
+                                double guidanceScale, String upsampler, String upsampleSampler, String upsampleSteps,
+                                double upsampleTemperature, int imagesPerPrompt, int batchSize, int width, int height,
+                                Map<String, Object> samplerOptions, Map<String, Object> upsampleSamplerOptions) {
+        this(task, prompt, seed, baseModel, sampler, steps, guidanceScale, upsampler, upsampleSampler, upsampleSteps,
+                upsampleTemperature, imagesPerPrompt, batchSize, width, height, samplerOptions, upsampleSamplerOptions,
+                null);
+    }
+
     /**
      * The parameters of a pipeline call: {@code base} null for upsampling calls, {@code upsampler} null when the
      * call did not upsample; the settings of a stage that did not run are left out.
@@ -69,12 +82,13 @@ public record GenerationParameters(
                                    PipelineSettings s, int batchSize, int width, int height) {
         boolean b = base != null;
         boolean u = upsampler != null;
+        Double clip = b ? s.clipGuidanceScale() : null;
         return new GenerationParameters(task, prompt, seed, b ? base.name() : null,
-                b ? s.sampler().configName() : null, b ? s.steps() : null, b ? s.guidanceScale() : 0,
+                b ? s.sampler().configName() : null, b ? s.steps() : null, b ? (clip != null ? 1.0 : s.guidanceScale()) : 0,
                 u ? upsampler.name() : null, u ? s.upsampleSampler(upsampler.kind()).configName() : null,
                 u ? s.upsampleSteps() : null, u ? s.upsampleTemperature() : 0, s.imagesPerPrompt(), batchSize,
                 width, height, b ? s.samplerOptions().describe() : null,
-                u ? s.upsampleSamplerOptions().describe() : null);
+                u ? s.upsampleSamplerOptions().describe() : null, clip);
     }
 
     /** The parameters as an ordered map (JSON field names = record component names). */
@@ -97,6 +111,9 @@ public record GenerationParameters(
         m.put("height", height);
         m.put("samplerOptions", samplerOptions);
         m.put("upsampleSamplerOptions", upsampleSamplerOptions);
+        if (clipGuidanceScale != null) {
+            m.put("clipGuidanceScale", clipGuidanceScale);
+        }
         return m;
     }
 
@@ -140,7 +157,8 @@ public record GenerationParameters(
                     text(j, "upsampler"), text(j, "upsampleSampler"), text(j, "upsampleSteps"),
                     j.get("upsampleTemperature").asDouble(), j.get("imagesPerPrompt").asInt(),
                     j.get("batchSize").asInt(), j.get("width").asInt(), j.get("height").asInt(),
-                    options(j, "samplerOptions"), options(j, "upsampleSamplerOptions"));
+                    options(j, "samplerOptions"), options(j, "upsampleSamplerOptions"),
+                    j.hasNonNull("clipGuidanceScale") ? j.get("clipGuidanceScale").asDouble() : null);
         } catch (IOException | NullPointerException e) {
             throw new IllegalArgumentException("the '" + PNG_KEY + "' text entry is not glide-java's parameter JSON: "
                     + json, e);

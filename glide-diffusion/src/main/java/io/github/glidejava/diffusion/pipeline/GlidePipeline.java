@@ -2,6 +2,7 @@ package io.github.glidejava.diffusion.pipeline;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,14 +19,18 @@ import io.github.glidejava.core.text.BpeTokenizer;
 import io.github.glidejava.core.text.TokenBatch;
 import io.github.glidejava.core.text.TokensAndMask;
 import io.github.glidejava.diffusion.ClassifierFreeGuidance;
+import io.github.glidejava.diffusion.ClipGuidance;
 import io.github.glidejava.diffusion.DiffusionModel;
 import io.github.glidejava.diffusion.GaussianDiffusion;
 import io.github.glidejava.diffusion.NoiseSource;
 import io.github.glidejava.diffusion.SeededNoise;
+import io.github.glidejava.diffusion.download.GlideAsset;
 import io.github.glidejava.diffusion.download.GlideCache;
 import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.diffusion.sampling.SamplingLoop;
+import io.github.glidejava.nn.clip.ClipConfig;
+import io.github.glidejava.nn.clip.ClipModel;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.GlideModelKind;
 import io.github.glidejava.nn.unet.TextEncoder;
@@ -49,7 +54,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *
  * <p>Defaults are GLIDE's: base sampler DDPM with respacing "100", guidance scale 3.0; upsampler DDIM with
  * "fast27" and noise temperature 0.997 (the inpainting notebook samples its upsampler with DDPM, so
- * {@link #inpaint} does too unless an upsampling sampler is set). {@link PipelineSettings} holds them all.
+ * {@link #inpaint} does too unless an upsampling sampler is set). {@link PipelineSettings} holds them all. With
+ * {@code clipGuidanceScale} the base stage is CLIP-guided instead, as the clip_guided notebook (noised CLIP from
+ * {@link Builder#clip}, no classifier-free guidance).
  *
  * <p>Thread safety: a pipeline is immutable and its calls keep all state (noise, sampler) to themselves, so one
  * loaded pipeline may serve concurrent calls; each call gives exactly what it gives when run alone. Listeners are
@@ -64,12 +71,15 @@ public final class GlidePipeline {
     private final GlideModel upsampler;
     private final BpeTokenizer tokenizer;
     private final PipelineSettings settings;
+    private final ClipModel clip;
 
-    private GlidePipeline(GlideModel base, GlideModel upsampler, BpeTokenizer tokenizer, PipelineSettings settings) {
+    private GlidePipeline(GlideModel base, GlideModel upsampler, BpeTokenizer tokenizer, PipelineSettings settings,
+                          ClipModel clip) {
         this.base = base;
         this.upsampler = upsampler;
         this.tokenizer = tokenizer;
         this.settings = settings;
+        this.clip = clip;
     }
 
     public static Builder builder() {
@@ -81,6 +91,7 @@ public final class GlidePipeline {
         Builder b = new Builder().settings(settings).tokenizer(tokenizer);
         b.base = ModelSlot.loaded(base);
         b.upsampler = ModelSlot.loaded(upsampler);
+        b.clipModel = clip;
         return b;
     }
 
@@ -100,6 +111,11 @@ public final class GlidePipeline {
 
     public PipelineSettings settings() {
         return settings;
+    }
+
+    /** The noised CLIP of CLIP guidance, or null when the pipeline has none. */
+    public ClipModel clip() {
+        return clip;
     }
 
     // ---- the three tasks ----------------------------------------------------------------------------------------
@@ -257,14 +273,17 @@ public final class GlidePipeline {
     /**
      * One stage for one batch of n images, one per row prompt. The base stage, as the notebooks: 2n rows
      * [prompts | "" x n], the model sees the first half twice (classifier-free guidance), x_T ~ N(0, I) for all 2n rows; returns the n
-     * conditional rows. The upsampling stage ({@code lowRes} given, quantised to 8 bits): n prompt rows, x_T =
+     * conditional rows. With CLIP guidance the base stage samples the n prompt rows alone, the sampler's condFn being
+     * the CLIP gradient (the clip_guided notebook). The upsampling stage ({@code lowRes} given, quantised to 8 bits): n prompt rows, x_T =
      * temperature * N(0, I), no guidance. Both clip x_0 (unless the stage's sampler options say not to); for
      * inpainting the model sees {@code image * keep} and {@code keep}, and the known region is re-imposed on every
      * x_0 prediction (the notebook's denoised_fn).
      */
     private INDArray runStage(PipelineStage stage, GlideModel m, List<String> rowPrompts, INDArray lowRes,
                               KnownRegion known, NoiseSource noise, int batch, int numBatches) {
-        boolean guided = stage == PipelineStage.BASE;
+        // CLIP guidance replaces classifier-free guidance in the base stage, as in the clip_guided notebook
+        boolean clipGuided = stage == PipelineStage.BASE && settings.clipGuidanceScale() != null;
+        boolean guided = stage == PipelineStage.BASE && !clipGuided;
         int n = rowPrompts.size();
         int rows = guided ? 2 * n : n;
         GlideModelConfig c = m.config();
@@ -277,6 +296,8 @@ public final class GlidePipeline {
         KnownRegion.Rows inpaint = known == null ? null : known.rows(rows);
         SamplerOptions options = guided ? settings.samplerOptions() : settings.upsampleSamplerOptions();
         options = inpaint == null ? options : options.toBuilder().denoisedFn(inpaint.denoisedFn()).build();
+        options = !clipGuided ? options
+                : options.toBuilder().condFn(ClipGuidance.of(clip, rowPrompts, settings.clipGuidanceScale())).build();
         // the prompt is the same at every step: encode it once
         TextEncoder.Output<INDArray> text = c.xfWidth() > 0 ? m.unet().encodeText(tokens.tokens(), tokens.mask())
                 : null;
@@ -288,9 +309,10 @@ public final class GlidePipeline {
         };
         int s = m.imageSize();
         INDArray xT = noise.next(rows, 3, s, s);
-        xT = guided ? xT : xT.mul(settings.upsampleTemperature());
-        SamplerType type = guided ? settings.sampler() : settings.upsampleSampler(m.kind());
-        GaussianDiffusion d = m.respaced(guided ? settings.steps() : settings.upsampleSteps(), guided ? "steps"
+        boolean isBase = stage == PipelineStage.BASE;
+        xT = isBase ? xT : xT.mul(settings.upsampleTemperature());
+        SamplerType type = isBase ? settings.sampler() : settings.upsampleSampler(m.kind());
+        GaussianDiffusion d = m.respaced(isBase ? settings.steps() : settings.upsampleSteps(), isBase ? "steps"
                 : "upsampleSteps");
         INDArray out = SamplingLoop.sample(type.create(d, options),
                 guided ? ClassifierFreeGuidance.wrap(model, settings.guidanceScale()) : model, xT, noise, info -> {
@@ -347,7 +369,67 @@ public final class GlidePipeline {
         private ModelSlot upsampler = ModelSlot.DEFAULT;
         private BpeTokenizer tokenizer;
         private Path tokenizerDir;
+        private ClipModel clipModel;
+        private Path clipImageEncoder;
+        private Path clipTextEncoder;
+        private ClipConfig clipConfig;
+
         private Builder() {
+        }
+
+        /**
+         * The noised CLIP for {@code clipGuidanceScale}: glide-text2im's {@code clip/image-enc} and
+         * {@code clip/text-enc} checkpoints with config.yaml's architecture. Default: {@code clip_image_enc.pt} and
+         * {@code clip_text_enc.pt} in the checkpoint directory ({@code glide download clip}). Loaded only when CLIP
+         * guidance is on.
+         */
+        public Builder clip(Path imageEncoder, Path textEncoder) {
+            return clip(imageEncoder, textEncoder, ClipConfig.released());
+        }
+
+        /** {@link #clip(Path, Path)} with another architecture (e.g. a small CLIP for a small base model). */
+        public Builder clip(Path imageEncoder, Path textEncoder, ClipConfig config) {
+            this.clipImageEncoder = Objects.requireNonNull(imageEncoder, "imageEncoder");
+            this.clipTextEncoder = Objects.requireNonNull(textEncoder, "textEncoder");
+            this.clipConfig = Objects.requireNonNull(config, "config");
+            this.clipModel = null;
+            return this;
+        }
+
+        /** An already loaded noised CLIP (shared, not copied). */
+        public Builder clip(ClipModel model) {
+            this.clipModel = Objects.requireNonNull(model, "model");
+            this.clipImageEncoder = null;
+            this.clipTextEncoder = null;
+            return this;
+        }
+
+        private ClipModel loadClip(Path dir, GlideModel b) throws IOException {
+            ClipModel c = clipModel;
+            if (c == null) {
+                Path image = clipImageEncoder != null ? clipImageEncoder : dir.resolve(GlideAsset.CLIP_IMAGE_ENC.fileName());
+                Path text = clipTextEncoder != null ? clipTextEncoder : dir.resolve(GlideAsset.CLIP_TEXT_ENC.fileName());
+                for (Path f : List.of(image, text)) {
+                    if (!Files.isRegularFile(f)) {
+                        throw new NoSuchFileException(f.toString(), null, "the noised CLIP checkpoint is missing;"
+                                + (clipImageEncoder == null ? " download it with 'glide download clip', or use the"
+                                + " directory that holds it (checkpointDir; glide --models)" : " check the path"));
+                    }
+                }
+                c = ClipModel.load(clipConfig != null ? clipConfig : ClipConfig.released(), image, text);
+            }
+            if (b != null) {
+                if (c.config().imageSize() != b.imageSize()) {
+                    throw new IllegalArgumentException("the noised CLIP sees " + c.config().imageSize() + "x"
+                            + c.config().imageSize() + " images but the base model samples " + b.imageSize() + "x"
+                            + b.imageSize() + "; CLIP guidance needs a CLIP of the base model's size");
+                }
+                if (c.config().nTimesteps() < b.diffusion().numTimesteps()) {
+                    throw new IllegalArgumentException("the noised CLIP knows " + c.config().nTimesteps()
+                            + " timesteps but the base model's diffusion has " + b.diffusion().numTimesteps());
+                }
+            }
+            return c;
         }
 
         /**
@@ -459,7 +541,8 @@ public final class GlidePipeline {
             }
             BpeTokenizer tok = ModelSlot.tokenizer(tokenizer, tokenizerDir, dir);
             ModelSlot.checkTogether(b, u, tok);
-            return new GlidePipeline(b, u, tok, s);
+            ClipModel c = s.clipGuidanceScale() == null ? clipModel : loadClip(dir, b);
+            return new GlidePipeline(b, u, tok, s, c);
         }
     }
 }

@@ -27,6 +27,8 @@ import io.github.glidejava.nn.unet.GlideModelKind;
  * @param maskSource             which mask picture pixels mean "keep"
  * @param progress               told about every step
  * @param stepCallback           sees every step's tensors and may cancel; null for none
+ * @param clipGuidanceScale      CLIP guidance of the base stage (glide-text2im's clip_guided notebook), or null for
+ *                               none; with it the base stage samples without classifier-free guidance
  */
 public record PipelineSettings(
         SamplerType sampler,
@@ -42,7 +44,8 @@ public record PipelineSettings(
         Integer batchSize,
         InpaintMasks.Source maskSource,
         ProgressListener progress,
-        PipelineStepCallback stepCallback) {
+        PipelineStepCallback stepCallback,
+        Double clipGuidanceScale) {
 
     /** glide-text2im's text-to-image notebook values. */
     public static final String DEFAULT_STEPS = "100";
@@ -69,6 +72,10 @@ public record PipelineSettings(
         if (!(guidanceScale >= 0) || Double.isInfinite(guidanceScale)) {
             throw new IllegalArgumentException("guidanceScale must be a finite number >= 0 (1 = no guidance,"
                     + " GLIDE uses 3.0), got " + guidanceScale);
+        }
+        if (clipGuidanceScale != null && (!(clipGuidanceScale > 0) || Double.isInfinite(clipGuidanceScale))) {
+            throw new IllegalArgumentException("clipGuidanceScale must be a finite number > 0 (the clip_guided"
+                    + " notebook uses 3.0) or null for none, got " + clipGuidanceScale);
         }
         if (!(upsampleTemperature > 0) || Double.isInfinite(upsampleTemperature)) {
             throw new IllegalArgumentException("upsampleTemperature must be a finite number > 0 (GLIDE uses 0.997),"
@@ -156,6 +163,7 @@ public record PipelineSettings(
         private InpaintMasks.Source maskSource = InpaintMasks.Source.LUMA_BLACK_KEEPS;
         private ProgressListener progress = ProgressListener.NONE;
         private PipelineStepCallback stepCallback;
+        private Double clipGuidanceScale;
 
         Setters() {
         }
@@ -181,6 +189,7 @@ public record PipelineSettings(
             maskSource = s.maskSource();
             progress = s.progress();
             stepCallback = s.stepCallback();
+            clipGuidanceScale = s.clipGuidanceScale();
             return self();
         }
 
@@ -188,7 +197,7 @@ public record PipelineSettings(
         public PipelineSettings settings() {
             return new PipelineSettings(sampler, steps, samplerOptions, upsampleSampler, upsampleSteps,
                     upsampleSamplerOptions, guidanceScale, upsampleTemperature, seed, imagesPerPrompt,
-                    batchSize, maskSource, progress, stepCallback);
+                    batchSize, maskSource, progress, stepCallback, clipGuidanceScale);
         }
 
         /** Base-stage sampler; default DDPM. */
@@ -250,6 +259,18 @@ public record PipelineSettings(
         /** The upsampling sampler's eta (GLIDE's upsampler runs DDIM with eta 0). */
         public B upsampleEta(double eta) {
             return upsampleSamplerOptions(upsampleSamplerOptions.toBuilder().eta(eta).build());
+        }
+
+        /**
+         * CLIP guidance of the base stage with the noised CLIP ({@code GlidePipeline.Builder.clip}), as
+         * glide-text2im's clip_guided notebook (which uses 3.0): every DDPM step's mean moves by {@code scale *
+         * variance * grad_x CLIP score} (other samplers shift eps). The base stage then samples WITHOUT
+         * classifier-free guidance ({@link #guidanceScale} is not used); the upsampler is unchanged. Null (the
+         * default) for none.
+         */
+        public B clipGuidanceScale(Double scale) {
+            this.clipGuidanceScale = scale;
+            return self();
         }
 
         /** Classifier-free guidance scale (>= 0; 0 = unconditional, 1 = conditional only); default 3.0. */

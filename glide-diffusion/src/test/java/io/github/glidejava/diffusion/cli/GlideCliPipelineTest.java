@@ -74,6 +74,48 @@ class GlideCliPipelineTest {
         assertArrayEquals(first, Files.readAllBytes(files.get(0)), "same seed and options, same PNG bytes");
     }
 
+    /** A CLIP-guided sample on the tiny base model with the fixtures' tiny noised CLIP (files and config given). */
+    private List<String> clipArgs(Path out, String scale) {
+        List<String> a = new ArrayList<>(List.of("sample", PROMPT, "-q", "--seed", "5", "--steps", "3", "--no-upsample",
+                "-o", out.toString(), "--clip-guidance-scale", scale,
+                "--clip-image-enc", RefFixtures.require("clip/image_enc.pt").toString(),
+                "--clip-text-enc", RefFixtures.require("clip/text_enc.pt").toString(),
+                "--clip-config", RefFixtures.require("clip/config_tiny.json").toString()));
+        a.addAll(model("base", GlideModelKind.BASE));
+        a.addAll(tokenizer());
+        return a;
+    }
+
+    @Test
+    void clipGuidedSampleRecordsTheScaleAndMovesTheImage() throws IOException {
+        Path out = tmp.resolve("clip.png");
+        GlideCliTest.Result r = run(clipArgs(out, "3"));
+        assertEquals(0, r.code(), r.err());
+        GenerationParameters p = GenerationParameters.fromPngText(PngFiles.readText(out));
+        assertEquals(3.0, p.clipGuidanceScale());
+        assertEquals(1.0, p.guidanceScale(), "no classifier-free guidance with CLIP guidance");
+        byte[] weak = Files.readAllBytes(out);
+
+        Path strong = tmp.resolve("clip-strong.png");
+        GlideCliTest.Result s = run(clipArgs(strong, "300"));
+        assertEquals(0, s.code(), s.err());
+        assertFalse(Arrays.equals(weak, Files.readAllBytes(strong)), "the CLIP guidance scale changes the image");
+
+        List<String> both = new ArrayList<>(clipArgs(out, "3"));
+        both.addAll(List.of("--guidance-scale", "2"));
+        GlideCliTest.Result conflict = run(both);
+        assertEquals(2, conflict.code(), conflict.err());
+        assertTrue(conflict.err().contains("not both"), conflict.err());
+
+        GlideCliTest.Result embedded = run(List.of("sample", PROMPT, "--clip-guidance-scale", "3"));
+        assertEquals(2, embedded.code(), embedded.err());
+        assertTrue(embedded.err().contains("--model glide"), embedded.err());
+
+        GlideCliTest.Result orphan = run(List.of("sample", PROMPT, "--clip-config", "x.json"));
+        assertEquals(2, orphan.code(), orphan.err());
+        assertTrue(orphan.err().contains("--clip-guidance-scale"), orphan.err());
+    }
+
     @Test
     void inpaintAndUpsampleCommands() throws IOException {
         TinyModels.Entry inpaint = TinyModels.entry(GlideModelKind.BASE_INPAINT.modelClass());

@@ -55,6 +55,11 @@ class GlideDownloadsTest {
         assertEquals(URI.create(dec2021 + "upsample.pt"), d.uri(GlideAsset.UPSAMPLE));
         assertEquals(URI.create(dec2021 + "base_inpaint.pt"), d.uri(GlideAsset.BASE_INPAINT));
         assertEquals(URI.create(dec2021 + "upsample_inpaint.pt"), d.uri(GlideAsset.UPSAMPLE_INPAINT));
+        assertEquals(URI.create(dec2021 + "clip_image_enc.pt"), d.uri(GlideAsset.CLIP_IMAGE_ENC));
+        assertEquals(URI.create(dec2021 + "clip_text_enc.pt"), d.uri(GlideAsset.CLIP_TEXT_ENC));
+        assertEquals(List.of(GlideAsset.CLIP_IMAGE_ENC), DownloadSet.parse("clip/image-enc").assets());
+        assertEquals(List.of(GlideAsset.CLIP_TEXT_ENC), DownloadSet.parse("CLIP/text_enc").assets());
+        assertEquals(List.of(GlideAsset.CLIP_IMAGE_ENC, GlideAsset.CLIP_TEXT_ENC), DownloadSet.parse("clip").assets());
         String gpt2 = "https://openaipublic.blob.core.windows.net/gpt-2/models/124M/";
         assertEquals(URI.create(gpt2 + "encoder.json"), d.uri(GlideAsset.ENCODER_JSON));
         assertEquals(URI.create(gpt2 + "vocab.bpe"), d.uri(GlideAsset.VOCAB_BPE));

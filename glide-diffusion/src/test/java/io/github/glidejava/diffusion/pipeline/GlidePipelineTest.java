@@ -20,6 +20,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import io.github.glidejava.nn.clip.ClipModel;
+import io.github.glidejava.nn.clip.ClipConfig;
+import io.github.glidejava.core.testing.RefFixtures;
+import io.github.glidejava.core.text.TokenBatch;
+import io.github.glidejava.diffusion.DiffusionModel;
+import io.github.glidejava.diffusion.SeededNoise;
+import io.github.glidejava.diffusion.ClipGuidance;
+import io.github.glidejava.diffusion.sampling.SamplingLoop;
 import io.github.glidejava.core.image.ImageTensors;
 import io.github.glidejava.core.image.InpaintMasks;
 import io.github.glidejava.core.image.PngFiles;
@@ -400,6 +408,51 @@ class GlidePipelineTest {
         assertEquals(Map.of("eta", 1.0), upEta.parameters().upsampleSamplerOptions());
         GlideResult unclipped = text2im().samplerOptions(noClip).build().sample(PROMPT, 4);
         assertEquals(Map.of("clip_denoised", false), unclipped.parameters().samplerOptions());
+    }
+
+    /** The fixtures' tiny noised CLIP (the tiny base model's image size), loaded from its .pt files. */
+    private static ClipModel tinyClip() throws IOException {
+        return ClipModel.load(
+                ClipConfig.load(RefFixtures.require("clip/config_tiny.json")),
+                RefFixtures.require("clip/image_enc.pt"),
+                RefFixtures.require("clip/text_enc.pt"));
+    }
+
+    @Test
+    void clipGuidanceRunsTheNotebooksLoopWithoutClassifierFreeGuidance() throws IOException {
+        ClipModel clip = tinyClip();
+        GlidePipeline p = text2im().withoutUpsampler().clipGuidanceScale(3.0).clip(clip).build();
+        GlideResult r = p.sample(PROMPT, 5);
+        assertEquals(3.0, r.parameters().clipGuidanceScale());
+        assertEquals(1.0, r.parameters().guidanceScale(), "no classifier-free guidance");
+        assertEquals(r.parameters(), GenerationParameters.fromPngText(PngFiles.readText(r.writePng(0, tmp.resolve("c.png")))));
+
+        // the clip_guided notebook: n rows with the prompt, DDPM with cond_fn = CLIP's gradient, x_T ~ N(0, I)
+        GlideModel base = TinyModels.model(BASE);
+        TokenBatch tokens = TinyModels.tokenizer().encodeBatch(List.of(PROMPT),
+                base.config().textCtx());
+        DiffusionModel model = (x, t) -> base.unet().forward(x, t, tokens.tokens(), tokens.mask());
+        SeededNoise noise = new SeededNoise(5);
+        INDArray xT = noise.next(1, 3, base.imageSize(), base.imageSize());
+        SamplerOptions options = SamplerOptions.builder()
+                .condFn(ClipGuidance.of(clip, List.of(PROMPT), 3.0)).build();
+        INDArray expected = SamplingLoop.sample(
+                SamplerType.DDPM.create(base.diffusion().respaced("2"), options), model, xT, noise);
+        double diff = expected.sub(r.samples()).amaxNumber().doubleValue();
+        assertTrue(diff < 1e-5, "pipeline vs the notebook's loop: " + diff);
+        assertNotEquals(text2im().withoutUpsampler().build().sample(PROMPT, 5).samples(), r.samples(),
+                "CLIP guidance changes the image");
+
+        // a CLIP of another image size, a missing CLIP file, a bad scale
+        ClipModel small = ClipModel.initialise(
+                clip.config().toBuilder().imageSize(clip.config().imageSize() / 2).build(), 1);
+        assertMessage(text2im().clipGuidanceScale(3.0).clip(small), "CLIP of the base model's size");
+        NoSuchFileException missing = assertThrows(NoSuchFileException.class,
+                () -> text2im().clipGuidanceScale(3.0).checkpointDir(tmp).build());
+        assertTrue(missing.getMessage().contains("glide download clip"), missing.getMessage());
+        assertMessage(text2im().clipGuidanceScale(-1.0), "clipGuidanceScale");
+        // without a scale no CLIP is loaded
+        assertEquals(null, text2im().checkpointDir(tmp).build().clip());
     }
 
     @Test
