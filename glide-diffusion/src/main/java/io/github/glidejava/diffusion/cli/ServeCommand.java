@@ -101,9 +101,11 @@ final class ServeCommand implements Callable<Integer> {
                         + " them apart with NAME=PATH");
             }
             names.add(name);
-            err.println("loading " + name + " ...");
+        }
+        for (int i = 0; i < specs.size(); i++) {
+            err.println("loading " + names.get(i) + " ...");
             err.flush();
-            b.model(name, load(cl, s));
+            b.model(names.get(i), load(cl, specs.get(i)));
         }
         GlideServer server = b.build().start();
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "glide-serve-stop"));

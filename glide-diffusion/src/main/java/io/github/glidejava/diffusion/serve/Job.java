@@ -269,8 +269,10 @@ final class Job implements Runnable {
         }
         m.put("numImages", r.numImages());
         m.put("createdAt", createdMillis);
-        if (state == State.QUEUED) {
-            m.put("queuePosition", r.model().queuePosition(this));
+        int position = state == State.QUEUED ? r.model().queuePosition(this) : 0;
+        if (position > 0) {
+            // absent for a queued job the idle worker has already taken
+            m.put("queuePosition", position);
         }
         if (state == State.RUNNING && cancelRequested) {
             m.put("cancelRequested", true);

@@ -207,7 +207,7 @@ function track(job, original) {
   $('progress').value = 0;
   $('preview').removeAttribute('src');
   $('cancel').disabled = false;
-  $('progress-text').textContent = job.state === 'queued' ? 'queued (position ' + job.queuePosition + ')' : job.state;
+  $('progress-text').textContent = queued(job);
   const es = new EventSource('api/jobs/' + job.id + '/events');
   state.events = es;
   const ended = (j) => {
@@ -223,8 +223,7 @@ function track(job, original) {
   };
   es.addEventListener('state', (e) => {
     const j = JSON.parse(e.data);
-    if (j.state === 'queued') $('progress-text').textContent = 'queued (position ' + j.queuePosition + ')';
-    else if (j.state === 'running') $('progress-text').textContent = 'running';
+    if (j.state === 'queued' || j.state === 'running') $('progress-text').textContent = queued(j);
   });
   es.addEventListener('progress', (e) => {
     const p = JSON.parse(e.data);
@@ -245,6 +244,10 @@ function track(job, original) {
     if (j && ['done', 'failed', 'cancelled'].includes(j.state)) ended(j);
     else if (j) setTimeout(() => track(j, original), 1000);
   };
+}
+
+function queued(job) {
+  return job.queuePosition ? 'queued (position ' + job.queuePosition + ')' : job.state === 'queued' ? 'starting' : job.state;
 }
 
 async function cancel() {
