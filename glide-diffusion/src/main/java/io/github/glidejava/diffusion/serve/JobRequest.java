@@ -70,6 +70,9 @@ record JobRequest(ServedModel model, Task task, String prompt, SamplerType sampl
         }
         int maxSteps = Math.min(limits.maxSteps(), model.diffusionSteps(task));
         Long steps = integer(f, "steps", 1, maxSteps);
+        if (task == Task.UPSAMPLE && f.text("guidanceScale") != null) {
+            throw ApiException.badField("guidanceScale", "upsample jobs sample without guidance; leave it out");
+        }
         double guidance = number(f, "guidanceScale", 0, MAX_GUIDANCE_SCALE, model.defaultGuidanceScale());
         Long seed = integer(f, "seed", 0, Long.MAX_VALUE);
         Long numImages = integer(f, "numImages", 1, limits.maxImages());

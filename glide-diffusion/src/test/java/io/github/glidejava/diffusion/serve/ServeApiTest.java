@@ -176,6 +176,40 @@ class ServeApiTest {
     }
 
     @Test
+    void aModelWithAnUpsamplerRunsBothStagesAndUpsamplesAnUploadedImage() throws Exception {
+        GlidePipeline p = GlidePipeline.builder().base(TinyModels.model(GlideModelKind.BASE.modelClass()))
+                .upsampler(TinyModels.model(GlideModelKind.UPSAMPLE.modelClass())).tokenizer(TinyModels.tokenizer())
+                .upsampleSteps("3").build();
+        try (GlideServer s = GlideServer.builder().port(0).model("tiny-up", p).build().start()) {
+            String url = "http://127.0.0.1:" + s.port();
+            JsonNode m = JSON.readTree(send(HttpRequest.newBuilder(URI.create(url + "/api/models")).GET()).body())
+                    .at("/models/0");
+            assertEquals("[\"text-to-image\",\"upsample\"]", m.get("tasks").toString());
+            int size = m.get("imageSize").asInt();
+            assertEquals(p.upsampler().imageSize(), size);
+            assertEquals(3, m.at("/defaults/upsample/steps").asInt());
+
+            JsonNode t2i = await(url, JSON.readTree(post(url, Map.of("prompt", "a", "steps", 3)).body())
+                    .get("id").asText());
+            assertEquals("done", t2i.get("state").asText(), t2i.toString());
+            assertEquals("upsample", t2i.at("/progress/stage").asText());
+            assertEquals(1.0, t2i.at("/progress/fraction").asDouble(), 1e-9);
+            assertEquals(size, t2i.at("/parameters/width").asInt());
+
+            HttpResponse<String> bad = post(url, Map.of("prompt", "a", "task", "upsample", "image", png(16, 16),
+                    "guidanceScale", 3));
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertEquals("guidanceScale", JSON.readTree(bad.body()).get("field").asText());
+            JsonNode up = await(url, JSON.readTree(post(url, Map.of("prompt", "a", "task", "upsample",
+                    "image", png(16, 16), "seed", 9)).body()).get("id").asText());
+            assertEquals("done", up.get("state").asText(), up.toString());
+            assertEquals("upsample", up.at("/parameters/task").asText());
+            BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes(url, up.at("/images/0").asText(), 200)));
+            assertEquals(size, img.getWidth());
+        }
+    }
+
+    @Test
     void aFullQueueAnswers429WithRetryAfterAndJobsCanBeCancelled(@TempDir Path dir) throws Exception {
         try (GlideServer s = GlideServer.builder().port(0).queueCapacity(1).model("tiny", tinyText2Im()).build()
                 .start()) {
