@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -44,6 +46,8 @@ public final class GlideServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String WEB = "/io/github/glidejava/diffusion/serve/web";
     private static final String OPENAPI = "/io/github/glidejava/diffusion/serve/openapi.json";
+    /** Events waiting for a slow client beyond which its progress and previews are dropped. */
+    private static final int MAX_PENDING_EVENTS = 64;
 
     private final String host;
     private final int port;
@@ -239,6 +243,11 @@ public final class GlideServer implements AutoCloseable {
         json(ctx.status(202).header("Location", "/api/jobs/" + job.id), job.snapshot());
     }
 
+    /**
+     * Streams a job's events to one client. The job hands events to a queue and a sender thread of this client
+     * writes them, so a slow or stalled client never holds up sampling; when the client falls too far behind,
+     * progress and previews are dropped, never the final event.
+     */
     private void events(SseClient client) {
         Job job;
         try {
@@ -248,30 +257,48 @@ public final class GlideServer implements AutoCloseable {
             client.close();
             return;
         }
-        Consumer<Job.Event> listener = e -> send(client, e.name(), e.data(), true);
+        LinkedBlockingDeque<Job.Event> queue = new LinkedBlockingDeque<>();
+        Consumer<Job.Event> listener = e -> {
+            if (queue.size() < MAX_PENDING_EVENTS || isFinal(e.name())) {
+                queue.offerLast(e);
+            }
+        };
         client.onClose(() -> job.unlisten(listener));
         Map<String, Object> now = job.listen(listener);
-        client.keepAlive();
+        // the snapshot goes first, before any event that followed it
+        queue.offerFirst(new Job.Event("state", now));
         String state = (String) now.get("state");
-        send(client, "state", now, false);
-        if (!state.equals(Job.State.QUEUED.id()) && !state.equals(Job.State.RUNNING.id())) {
-            send(client, state, now, true);
+        if (isFinal(state)) {
+            queue.offerLast(new Job.Event(state, now));
         }
-    }
-
-    /** Sends an event; a job's final event ends the stream. Writes are serialised per client. */
-    private static void send(SseClient client, String name, Map<String, Object> data, boolean mayEnd) {
-        synchronized (client) {
-            if (client.terminated()) {
-                return;
-            }
-            client.sendEvent(name, write(data));
-            boolean end = mayEnd && (name.equals(Job.State.DONE.id()) || name.equals(Job.State.FAILED.id())
-                    || name.equals(Job.State.CANCELLED.id()));
-            if (end) {
+        client.keepAlive();
+        Thread sender = new Thread(() -> {
+            try {
+                while (!client.terminated()) {
+                    Job.Event e = queue.poll(15, TimeUnit.SECONDS);
+                    if (e == null) {
+                        client.sendComment("keep-alive");
+                        continue;
+                    }
+                    client.sendEvent(e.name(), write(e.data()));
+                    if (isFinal(e.name())) {
+                        client.close();
+                    }
+                }
+            } catch (InterruptedException e) {
+                client.close();
+            } catch (RuntimeException e) {
+                // the client went away mid-write
                 client.close();
             }
-        }
+        }, "glide-serve-events-" + job.id);
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    private static boolean isFinal(String event) {
+        return event.equals(Job.State.DONE.id()) || event.equals(Job.State.FAILED.id())
+                || event.equals(Job.State.CANCELLED.id());
     }
 
     private Job job(Context ctx) {
