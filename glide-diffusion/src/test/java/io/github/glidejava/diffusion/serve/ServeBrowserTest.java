@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
@@ -47,6 +49,7 @@ class ServeBrowserTest {
 
     private static GlideServer server;
     private static ChromeDriver driver;
+    private static Path trainDir;
 
     @BeforeAll
     static void start() throws IOException {
@@ -60,7 +63,12 @@ class ServeBrowserTest {
             }
             Assumptions.abort(msg);
         }
-        server = GlideServer.builder().port(0).previewEvery(1)
+        trainDir = Files.createTempDirectory("glide-serve-train");
+        Files.write(trainDir.resolve("loss.png"), ServeApiTest.pngBytes(40, 20, 0xcc3333));
+        Files.createDirectories(trainDir.resolve("samples"));
+        Files.write(trainDir.resolve("samples/step-000000020.png"), ServeApiTest.pngBytes(16, 16, 0x3333cc));
+        Files.writeString(trainDir.resolve("metrics.jsonl"), "{\"step\": 20, \"loss\": 0.25}\n");
+        server = GlideServer.builder().port(0).previewEvery(1).trainDir(trainDir)
                 .model("tiny", GlidePipeline.builder().base(TinyModels.model(GlideModelKind.BASE.modelClass()))
                         .withoutUpsampler().tokenizer(TinyModels.tokenizer()).build())
                 .model("tiny-inpaint", GlidePipeline.builder().base(TinyModels.model(
@@ -83,6 +91,13 @@ class ServeBrowserTest {
         }
         if (server != null) {
             server.close();
+        }
+        if (trainDir != null) {
+            try (Stream<Path> files = Files.walk(trainDir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                // a temporary directory left behind
+            }
         }
     }
 
@@ -185,6 +200,18 @@ class ServeBrowserTest {
         waitUntil(d -> ((Number) js("return arguments[0].naturalWidth", result)).intValue() == 16);
         assertTrue(card.findElement(By.className("params")).getText().contains("inpaint"));
         shot("inpaint-2-result");
+    }
+
+    @Test
+    void theTrainingMonitorShowsTheLossAndTheNewestSamplesAndRefreshes() throws IOException {
+        waitUntil(d -> d.findElement(By.id("training")).isDisplayed());
+        assertTrue(driver.findElement(By.id("training-info")).getText().contains("step 20, loss 0.2500"),
+                driver.findElement(By.id("training-info")).getText());
+        waitUntil(d -> ((Number) js("return document.getElementById('loss-curve').naturalWidth")).intValue() == 40);
+        assertEquals("samples at step 20", driver.findElement(By.id("samples-caption")).getText());
+        Files.write(trainDir.resolve("samples/step-000000040.png"), ServeApiTest.pngBytes(16, 16, 0x33cc33));
+        waitUntil(d -> d.findElement(By.id("samples-caption")).getText().equals("samples at step 40"));
+        shot("training-1-monitor");
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------
