@@ -23,6 +23,7 @@ import io.github.glidejava.diffusion.pipeline.GlidePipeline;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.UploadedFile;
 import io.javalin.http.sse.SseClient;
 import io.javalin.http.staticfiles.Location;
@@ -85,7 +86,8 @@ public final class GlideServer implements AutoCloseable {
             config.showJavalinBanner = false;
             config.startupWatcherEnabled = false;
             config.http.maxRequestSize = 4L * limits.maxUploadBytes() + 65536;
-            config.jetty.multipartConfig.maxFileSize(limits.maxUploadBytes(), SizeUnit.BYTES);
+            // twice the limit, so that JobRequest's own check, which names the field, sees most oversized files
+            config.jetty.multipartConfig.maxFileSize(2L * limits.maxUploadBytes(), SizeUnit.BYTES);
             config.jetty.multipartConfig.maxTotalRequestSize(4L * limits.maxUploadBytes() + 65536, SizeUnit.BYTES);
             config.staticFiles.add(s -> {
                 s.hostedPath = "/";
@@ -140,14 +142,17 @@ public final class GlideServer implements AutoCloseable {
             }
             json(ctx.status(e.status), e.body());
         });
+        // Javalin's own refusals (no such route, body too large) as JSON too
+        a.exception(HttpResponseException.class, (e, ctx) -> json(ctx.status(e.getStatus()), Map.of("error",
+                e.getStatus() == 404 ? notFound(ctx) : e.getMessage() + (e.getStatus() == 413
+                        ? " (uploads: at most " + limits.maxUploadBytes() + " bytes per picture)" : ""))));
         a.exception(Exception.class, (e, ctx) -> json(ctx.status(500), Map.of("error",
                 "internal error: " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()))));
         a.error(404, ctx -> {
             // unknown API paths get JSON too (Javalin's own 404 is plain text); ApiException 404s are JSON already
             String type = ctx.res().getContentType();
             if (ctx.path().startsWith("/api/") && (type == null || !type.startsWith("application/json"))) {
-                json(ctx, Map.of("error", "no such resource: " + ctx.method() + " " + ctx.path()
-                        + " (the API is described at /api/openapi.json)"));
+                json(ctx, Map.of("error", notFound(ctx)));
             }
         });
         a.get("/api/openapi.json", ctx -> {
@@ -213,12 +218,25 @@ public final class GlideServer implements AutoCloseable {
         });
     }
 
+    private static String notFound(Context ctx) {
+        return "no such resource: " + ctx.method() + " " + ctx.path() + " (the API is described at"
+                + " /api/openapi.json)";
+    }
+
     private void submit(Context ctx) throws IOException {
         JobRequest.Fields fields;
         String type = ctx.contentType() == null ? "" : ctx.contentType();
         if (type.startsWith("multipart/form-data")) {
             Map<String, byte[]> files = new LinkedHashMap<>();
-            for (Map.Entry<String, List<UploadedFile>> e : ctx.uploadedFileMap().entrySet()) {
+            Map<String, List<UploadedFile>> uploads;
+            try {
+                uploads = ctx.uploadedFileMap();
+            } catch (RuntimeException e) {
+                // Jetty refuses a part beyond the multipart limits
+                throw new ApiException(413, null, "the upload is too large or malformed (" + e.getMessage()
+                        + "); pictures may have at most " + limits.maxUploadBytes() + " bytes");
+            }
+            for (Map.Entry<String, List<UploadedFile>> e : uploads.entrySet()) {
                 if (!e.getValue().isEmpty()) {
                     try (InputStream in = e.getValue().get(0).content()) {
                         files.put(e.getKey(), in.readAllBytes());

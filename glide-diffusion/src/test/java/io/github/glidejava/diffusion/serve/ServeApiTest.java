@@ -210,6 +210,28 @@ class ServeApiTest {
     }
 
     @Test
+    void oversizedUploadsAreRefusedNamingTheLimit() throws Exception {
+        try (GlideServer s = GlideServer.builder().port(0).maxUploadBytes(1000).model("tiny-inpaint",
+                GlidePipeline.builder().base(TinyModels.model(GlideModelKind.BASE_INPAINT.modelClass()))
+                        .withoutUpsampler().tokenizer(TinyModels.tokenizer()).build()).build().start()) {
+            String url = "http://127.0.0.1:" + s.port() + "/api/jobs";
+            byte[] big = new byte[1500];
+            new java.util.Random(1).nextBytes(big);
+            Multipart form = new Multipart().field("prompt", "x").file("image", big).file("mask", big);
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url))
+                    .header("Content-Type", form.contentType()).POST(form.publisher()));
+            assertEquals(400, r.statusCode(), r.body());
+            assertEquals("image", JSON.readTree(r.body()).get("field").asText());
+            assertTrue(r.body().contains("at most 1000 bytes, got 1500"), r.body());
+            form = new Multipart().field("prompt", "x").file("image", new byte[5000]);
+            r = send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", form.contentType())
+                    .POST(form.publisher()));
+            assertEquals(413, r.statusCode(), r.body());
+            assertTrue(JSON.readTree(r.body()).get("error").asText().contains("at most 1000 bytes"), r.body());
+        }
+    }
+
+    @Test
     void aFullQueueAnswers429WithRetryAfterAndJobsCanBeCancelled(@TempDir Path dir) throws Exception {
         try (GlideServer s = GlideServer.builder().port(0).queueCapacity(1).model("tiny", tinyText2Im()).build()
                 .start()) {
