@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -59,6 +60,7 @@ public final class GlideServer implements AutoCloseable {
     private final TrainingMonitor training;
     private final Map<String, Job> jobs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final AtomicLong nextId = new AtomicLong(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private Javalin app;
 
     private GlideServer(Builder b) {
@@ -79,8 +81,9 @@ public final class GlideServer implements AutoCloseable {
 
     /** Binds the port and starts serving; returns this. */
     public synchronized GlideServer start() {
-        if (app != null) {
-            throw new IllegalStateException("the server is already started");
+        if (app != null || stopped.getCount() == 0) {
+            throw new IllegalStateException("the server is " + (app != null ? "already started" : "closed: build a"
+                    + " new one"));
         }
         app = Javalin.create(config -> {
             config.showJavalinBanner = false;
@@ -118,12 +121,12 @@ public final class GlideServer implements AutoCloseable {
         return "http://" + h + ":" + port() + "/";
     }
 
-    /** Blocks until the server is stopped (e.g. by Ctrl-C). */
+    /** Blocks until the server is closed (by another thread, or the JVM's shutdown on Ctrl-C). */
     public void join() throws InterruptedException {
-        Thread.currentThread().join();
+        stopped.await();
     }
 
-    /** Stops serving; running jobs are interrupted. */
+    /** Stops serving and the models' workers (running jobs are interrupted); a closed server stays closed. */
     @Override
     public synchronized void close() {
         if (app != null) {
@@ -131,6 +134,7 @@ public final class GlideServer implements AutoCloseable {
             app = null;
         }
         models.values().forEach(ServedModel::shutdown);
+        stopped.countDown();
     }
 
     // ---- routes ---------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -74,11 +75,38 @@ class ServeApiTest {
     }
 
     @Test
-    void bindsToLoopbackByDefault() throws IOException {
-        try (GlideServer s = GlideServer.builder().port(0).model("tiny", tinyText2Im()).build().start()) {
-            assertEquals("127.0.0.1", s.host());
-            assertTrue(s.url().startsWith("http://127.0.0.1:" + s.port()), s.url());
+    void bindsToLoopbackByDefaultAndJoinReturnsOnClose() throws Exception {
+        GlideServer s = GlideServer.builder().port(0).model("tiny", tinyText2Im()).build().start();
+        assertEquals("127.0.0.1", s.host());
+        assertTrue(s.url().startsWith("http://127.0.0.1:" + s.port()), s.url());
+        Thread joiner = new Thread(() -> {
+            try {
+                s.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        joiner.start();
+        s.close();
+        joiner.join(10_000);
+        assertFalse(joiner.isAlive(), "join() returned after close()");
+        IllegalStateException e = assertThrows(IllegalStateException.class, s::start);
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void builderRefusesBadSettingsNamingThem() throws IOException {
+        GlidePipeline p = tinyText2Im();
+        for (Object[] c : new Object[][]{{GlideServer.builder().model("m", p).port(70000), "port must be from 0"},
+                {GlideServer.builder().model("m", p).queueCapacity(0), "queueCapacity must be >= 1, got 0"},
+                {GlideServer.builder(), "no model"}}) {
+            GlideServer.Builder b = (GlideServer.Builder) c[0];
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+            assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
         }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> GlideServer.builder().model("m", p).model("m", p));
+        assertTrue(e.getMessage().contains("two models are named 'm'"), e.getMessage());
     }
 
     @Test
