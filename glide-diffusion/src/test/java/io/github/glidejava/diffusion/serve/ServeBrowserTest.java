@@ -207,6 +207,22 @@ class ServeBrowserTest {
     }
 
     @Test
+    void pickAGalleryImageToInpaint() throws IOException {
+        type("prompt", "a house");
+        type("steps", "3");
+        driver.findElement(By.id("generate")).click();
+        WebElement card = waitUntil(ExpectedConditions.presenceOfElementLocated(By.cssSelector(".card.done")));
+        card.findElement(By.className("inpaint-this")).click();
+        assertEquals("tiny-inpaint", new Select(driver.findElement(By.id("model"))).getFirstSelectedOption()
+                .getAttribute("value"));
+        assertEquals("a house", driver.findElement(By.id("prompt")).getAttribute("value"));
+        WebElement canvas = driver.findElement(By.id("source-canvas"));
+        // the generated picture is drawn on the canvas, ready for a mask
+        waitUntil(d -> pixel(canvas, 128, 128)[3] == 255);
+        shot("inpaint-0-from-gallery");
+    }
+
+    @Test
     void theTrainingMonitorShowsTheLossAndTheNewestSamplesAndRefreshes() throws IOException {
         waitUntil(d -> d.findElement(By.id("training")).isDisplayed());
         assertTrue(driver.findElement(By.id("training-info")).getText().contains("step 20, loss 0.2500"),
