@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -230,18 +231,22 @@ record JobRequest(ServedModel model, Task task, String prompt, SamplerType sampl
 
             @Override
             public byte[] bytes(String name) {
-                String v = text(name);
-                if (v == null) {
-                    return null;
-                }
-                int comma = v.startsWith("data:") ? v.indexOf(',') : -1;
-                try {
-                    return Base64.getMimeDecoder().decode(v.substring(comma + 1));
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.badField(name, "not base64 (" + e.getMessage() + ")");
-                }
+                return base64(name, text(name));
             }
         };
+    }
+
+    /** Base64 text (a {@code data:} URL's prefix dropped) as bytes; null for null. */
+    private static byte[] base64(String field, String text) {
+        if (text == null) {
+            return null;
+        }
+        int comma = text.startsWith("data:") ? text.indexOf(',') : -1;
+        try {
+            return Base64.getMimeDecoder().decode(text.substring(comma + 1));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badField(field, "not base64 (" + e.getMessage() + ")");
+        }
     }
 
     /** Fields of a multipart form: {@code texts} are its text fields (first value), {@code files} its uploads. */
@@ -249,7 +254,7 @@ record JobRequest(ServedModel model, Task task, String prompt, SamplerType sampl
         return new Fields() {
             @Override
             public Set<String> names() {
-                Set<String> s = new java.util.LinkedHashSet<>(texts.keySet());
+                Set<String> s = new LinkedHashSet<>(texts.keySet());
                 s.addAll(files.keySet());
                 return s;
             }
@@ -263,12 +268,7 @@ record JobRequest(ServedModel model, Task task, String prompt, SamplerType sampl
             @Override
             public byte[] bytes(String name) {
                 byte[] b = files.get(name);
-                if (b != null) {
-                    return b;
-                }
-                String t = text(name);
-                return t == null ? null : json(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance
-                        .objectNode().put(name, t)).bytes(name);
+                return b != null ? b : base64(name, text(name));
             }
         };
     }
