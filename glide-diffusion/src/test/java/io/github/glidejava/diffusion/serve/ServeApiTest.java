@@ -264,8 +264,9 @@ class ServeApiTest {
         try (GlideServer s = GlideServer.builder().port(0).queueCapacity(1).model("tiny", tinyText2Im()).build()
                 .start()) {
             String url = "http://127.0.0.1:" + s.port();
-            // 1000 steps: long enough to still be running when the next two arrive
-            String running = JSON.readTree(post(url, Map.of("prompt", "a", "steps", 1000)).body()).get("id").asText();
+            // 1000 steps of 4 images: long enough to still be running when the next two arrive
+            String running = JSON.readTree(post(url, Map.of("prompt", "a", "steps", 1000, "numImages", 4)).body())
+                    .get("id").asText();
             awaitState(url, running, "running");
             HttpResponse<String> queued = post(url, Map.of("prompt", "b", "steps", 1000));
             assertEquals(202, queued.statusCode(), queued.body());

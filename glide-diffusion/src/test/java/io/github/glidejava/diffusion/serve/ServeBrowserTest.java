@@ -143,6 +143,7 @@ class ServeBrowserTest {
     void cancelARunningJob() throws IOException {
         type("prompt", "a long job");
         type("steps", "1000");
+        type("num-images", "4");
         driver.findElement(By.id("generate")).click();
         waitUntil(d -> d.findElement(By.id("progress-text")).getText().contains("step"));
         shot("cancel-1-running");

@@ -251,13 +251,15 @@ function queued(job) {
 }
 
 async function cancel() {
-  if (!state.job) return;
+  const job = state.job;
+  if (!job) return;
   $('cancel').disabled = true;
   try {
-    await api('api/jobs/' + state.job.id + '/cancel', { method: 'POST' });
-    $('progress-text').textContent = 'cancelling...';
+    await api('api/jobs/' + job.id + '/cancel', { method: 'POST' });
+    // the job's final event may have come first: then its message stays
+    if (state.events && state.job === job) $('progress-text').textContent = 'cancelling...';
   } catch (e) {
-    $('progress-text').textContent = e.message;
+    if (state.events && state.job === job) $('progress-text').textContent = e.message;
   }
 }
 
