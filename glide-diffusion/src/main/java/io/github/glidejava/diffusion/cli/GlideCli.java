@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code glide} command line: {@code sample}, {@code inpaint}, {@code upsample}, {@code train}, {@code eval},
- * {@code convert}, {@code download}, {@code inspect}.
+ * {@code convert}, {@code download}, {@code inspect}, {@code serve}.
  *
  * <p>Exit codes: 0 success, 1 a runtime error (a one-line message saying what to do; the stack trace only with
  * {@code --verbose}), 2 a usage error. Standard output carries only what a command is asked to print (paths of
@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
         versionProvider = GlideCli.Version.class,
         description = "GLIDE text-to-image diffusion (OpenAI's glide-text2im) in Java.",
         subcommands = {SampleCommand.class, InpaintCommand.class, UpsampleCommand.class, TrainCommand.class, EvalCommand.class,
-                ConvertCommand.class, DownloadCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+                ConvertCommand.class, DownloadCommand.class, InspectCommand.class, ServeCommand.class,
+                CommandLine.HelpCommand.class},
         footer = {"", "Run 'glide COMMAND --help' for the options of a command.",
                 "Checkpoints are looked up in the cache directory ($GLIDE_CACHE, default ~/.cache/glide-java);"
                         + " 'glide download base upsample' fills it."})
