@@ -18,8 +18,10 @@ import io.github.glidejava.core.testing.FuzzChecks;
  */
 class ImageFuzzTest {
     private static final Path DIR = FuzzChecks.scratch("image");
-    // a few 4-byte rasters of a 4-megapixel picture from any file, and 32 KB per byte of file beyond
-    private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(64L << 20 + 32L * 4_000_000, 32L << 10);
+    // the decoders accept max(PIXELS_WITHOUT_SIZE_CHECK, MAX_PIXELS_PER_BYTE * file bytes) pixels; decoding,
+    // compositing and resizing hold a few copies of them, 24 bytes a pixel in all
+    private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(
+            24 * RgbImage.PIXELS_WITHOUT_SIZE_CHECK + (64L << 20), 24 * RgbImage.MAX_PIXELS_PER_BYTE);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     @FuzzTest(maxDuration = "6s")
