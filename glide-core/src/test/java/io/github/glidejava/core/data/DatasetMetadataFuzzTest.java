@@ -42,7 +42,7 @@ class DatasetMetadataFuzzTest {
     }
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyCaptions(FuzzedDataProvider data) throws IOException {
         String layout = LAYOUTS[data.consumeInt(0, LAYOUTS.length - 1)];
         byte[] content = data.consumeRemainingAsBytes();

@@ -24,7 +24,7 @@ class ImageFuzzTest {
             24 * RgbImage.PIXELS_WITHOUT_SIZE_CHECK + (64L << 20), 24 * RgbImage.MAX_PIXELS_PER_BYTE);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyPicture(byte[] input) {
         Path file = FuzzChecks.write(DIR.resolve("fuzz.img"), input);
         FuzzChecks.check(input.length, BUDGET, () -> ImageTensors.read(file, 8).close(), IOException.class);

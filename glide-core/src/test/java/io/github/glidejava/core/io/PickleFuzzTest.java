@@ -20,7 +20,7 @@ class PickleFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(16L << 20, 512);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyPickle(byte[] input) {
         FuzzChecks.check(input.length, BUDGET, () -> new RestrictedUnpickler(FILE, "archive/data.pkl", input).load(),
                 TorchCheckpointFormatException.class);

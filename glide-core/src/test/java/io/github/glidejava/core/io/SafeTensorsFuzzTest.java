@@ -20,7 +20,7 @@ class SafeTensorsFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(32L << 20, 256);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyFile(byte[] input) {
         Path file = FuzzChecks.write(DIR.resolve("fuzz.safetensors"), input);
         FuzzChecks.check(input.length, BUDGET, () -> {

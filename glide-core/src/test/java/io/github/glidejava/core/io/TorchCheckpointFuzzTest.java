@@ -23,7 +23,7 @@ class TorchCheckpointFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(32L << 20, 512);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyFile(byte[] input) {
         Path file = FuzzChecks.write(DIR.resolve("fuzz.pt"), input);
         FuzzChecks.check(input.length, BUDGET, () -> {

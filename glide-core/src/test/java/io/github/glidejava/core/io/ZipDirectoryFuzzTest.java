@@ -18,7 +18,7 @@ class ZipDirectoryFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(16L << 20, 512);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyArchive(byte[] input) {
         Path file = FuzzChecks.write(DIR.resolve("fuzz.zip"), input);
         FuzzChecks.check(input.length, BUDGET, () -> {

@@ -20,7 +20,7 @@ class BpeTokenizerFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(16L << 20, 4096);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyText(FuzzedDataProvider data) {
         int ctx = data.consumeInt(1, 256);
         String text = data.consumeRemainingAsString();

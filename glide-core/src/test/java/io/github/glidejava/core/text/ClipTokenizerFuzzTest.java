@@ -19,7 +19,7 @@ class ClipTokenizerFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(16L << 20, 8192);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyText(FuzzedDataProvider data) {
         int ctx = data.consumeInt(2, 128);
         String text = data.consumeRemainingAsString();

@@ -19,7 +19,7 @@ class GlideModelConfigFuzzTest {
     private static final FuzzChecks.Budget BUDGET = new FuzzChecks.Budget(16L << 20, 4096);
 
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    @FuzzTest(maxDuration = "6s")
+    @FuzzTest(maxDuration = "4s")
     void anyJson(FuzzedDataProvider data) {
         String json = data.consumeRemainingAsString();
         FuzzChecks.check(json.length() * 2, BUDGET, () -> {
