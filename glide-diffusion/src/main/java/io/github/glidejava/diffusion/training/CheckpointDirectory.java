@@ -22,6 +22,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.github.glidejava.core.io.SafeTensors;
 
 /**
@@ -92,7 +94,7 @@ final class CheckpointDirectory {
             throw new IOException("could not write the checkpoint of step " + step + " to " + target + ": "
                     + describe(e) + "; " + previous.map(p -> "the previous checkpoint " + p + " is intact, and"
                     + " glide train --resume continues from it once the cause is fixed (e.g. space freed)")
-                    .orElse("no earlier checkpoint exists") , e);
+                    .orElse("no earlier checkpoint exists"), e);
         }
     }
 
@@ -127,8 +129,7 @@ final class CheckpointDirectory {
         Path sums = checkpoint.resolve(CHECKSUMS_FILE);
         try {
             if (!Files.exists(sums)) {
-                new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-                        Files.readString(checkpoint.resolve(GlideTrainer.STATE_FILE)));
+                new ObjectMapper().readTree(Files.readString(checkpoint.resolve(GlideTrainer.STATE_FILE)));
                 try (Stream<Path> s = Files.list(checkpoint)) {
                     for (Path f : (Iterable<Path>) s::iterator) {
                         if (f.getFileName().toString().endsWith(".safetensors")) {

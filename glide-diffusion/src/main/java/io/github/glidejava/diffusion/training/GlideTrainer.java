@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -229,7 +230,7 @@ public final class GlideTrainer {
         List<String> problems = new ArrayList<>();
         for (int i = all.size() - 1; i >= 0; i--) {
             Path c = all.get(i);
-            java.util.Optional<String> problem = CheckpointDirectory.verify(c);
+            Optional<String> problem = CheckpointDirectory.verify(c);
             if (problem.isEmpty()) {
                 return c;
             }
