@@ -73,7 +73,7 @@ public final class ImageTensors {
                 RgbImage.checkDeclaredSize(reader.getWidth(0), reader.getHeight(0), Files.size(file), file.toString());
                 BufferedImage img = reader.read(0);
                 if (img == null || img.getWidth() <= 0 || img.getHeight() <= 0) {
-                    throw new IOException("image " + file + " is empty (" + img.getWidth() + "x" + img.getHeight() + ")");
+                    throw new IOException("image " + file + " is empty");
                 }
                 return img;
             } catch (IOException | RuntimeException e) {

@@ -26,9 +26,10 @@ public record RgbImage(int height, int width, byte[] data) {
     /** Pictures of up to this many pixels (a 16 MB raster) are decoded from a file of any size. */
     public static final long PIXELS_WITHOUT_SIZE_CHECK = 4_000_000L;
     /**
-     * Larger pictures need at least one byte of file per this many pixels. Real pictures stay far below it (a
-     * flat-colour PNG reaches a few hundred pixels per byte, photographs less than ten); a header declaring more is
-     * damaged or a decompression bomb, and believing it would let a 1 KB file demand a 400 MB raster.
+     * Larger pictures need at least one byte of file per this many pixels. Real pictures stay below it (a
+     * flat-colour RGB PNG reaches a few hundred pixels per byte, photographs less than ten; only a large, nearly
+     * blank 1-bit or 2-bit PNG could exceed it); a header declaring more is damaged or a decompression bomb, and
+     * believing it would let a 1 KB file demand a 400 MB raster.
      */
     public static final long MAX_PIXELS_PER_BYTE = 4096;
 
