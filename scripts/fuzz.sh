@@ -2,6 +2,7 @@
 # Fuzzes glide-java's parsers for longer than the few seconds each gets in `mvn verify` (docs/reliability.md).
 #   usage: scripts/fuzz.sh [SECONDS] [TARGET...]   SECONDS per target (default 600); TARGET a fuzz test class
 #                                                 (default: all nine, one after the other)
+#   MVN="mvn -o" scripts/fuzz.sh ...              another Maven command line (e.g. offline)
 # Each target runs in its own JVM (Jazzer fuzzes one target per JVM), starting from its committed corpus in
 # src/test/resources/.../<Test>Inputs/<method>/ plus what earlier runs added to <module>/.cifuzz-corpus/. A finding
 # stops that target: Jazzer writes the input into the corpus directory (a crash-* file), where every later test run
@@ -25,7 +26,7 @@ LONG=(-Djazzer.internal.arg.0=glide "-Djazzer.internal.arg.1=-max_total_time=$SE
 failed=()
 for t in "${TARGETS[@]}"; do
     echo "== $t: ${SECONDS_PER_TARGET}s"
-    if ! mvn -o -B -q -pl glide-core,glide-nn test-compile surefire:test@fuzz-one "-Dfuzz.test=$t" "${LONG[@]}"; then
+    if ! ${MVN:-mvn} -B -q -pl glide-core,glide-nn test-compile surefire:test@fuzz-one "-Dfuzz.test=$t" "${LONG[@]}"; then
         failed+=("$t")
     fi
 done
