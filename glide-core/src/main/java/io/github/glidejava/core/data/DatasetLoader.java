@@ -189,7 +189,10 @@ public final class DatasetLoader {
                 skipped.skip(where, "has no file_name");
                 continue;
             }
-            Path picture = dir.resolve(name.asText());
+            Path picture = picturePath(dir, name.asText(), where, skipped);
+            if (picture == null) {
+                continue;
+            }
             String id = relative(root, picture);
             JsonNode caption = row.get(column);
             columnSeen |= caption != null;
@@ -271,7 +274,10 @@ public final class DatasetLoader {
                 skipped.skip(where, "has no picture path");
                 continue;
             }
-            Path picture = dir.resolve(name);
+            Path picture = picturePath(dir, name, where, skipped);
+            if (picture == null) {
+                continue;
+            }
             List<String> captions = new ArrayList<>();
             if (captionCol < rec.size()) {
                 addCaption(captions, rec.get(captionCol));
@@ -288,6 +294,22 @@ public final class DatasetLoader {
                     firstRow == 1 ? "no caption in column '" + column + "'" : "no caption (second column)");
         }
         return items;
+    }
+
+    /**
+     * {@code name} from a metadata row resolved against the metadata file's folder; null (and the row skipped with
+     * the reason) when it cannot be a path on this system, e.g. it holds a NUL character.
+     */
+    private static Path picturePath(Path dir, String name, String where, SkippedItems skipped)
+            throws DatasetException {
+        try {
+            return dir.resolve(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            String shown = name.length() > 60 ? name.substring(0, 60) + "..." : name;
+            skipped.skip(where, "picture path '" + shown.replaceAll("\\p{Cntrl}", "?") + "' is not a valid path ("
+                    + e.getReason() + ")");
+            return null;
+        }
     }
 
     // -------------------------------------------------------------------------------------- caption folder

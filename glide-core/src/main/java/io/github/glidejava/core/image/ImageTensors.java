@@ -70,13 +70,15 @@ public final class ImageTensors {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
+                RgbImage.checkDeclaredSize(reader.getWidth(0), reader.getHeight(0), Files.size(file), file.toString());
                 BufferedImage img = reader.read(0);
-                if (img.getWidth() <= 0 || img.getHeight() <= 0) {
-                    throw new IOException("image " + file + " is empty (" + img.getWidth() + "x" + img.getHeight() + ")");
+                if (img == null || img.getWidth() <= 0 || img.getHeight() <= 0) {
+                    throw new IOException("image " + file + " is empty");
                 }
                 return img;
             } catch (IOException | RuntimeException e) {
-                throw new IOException("cannot decode " + reader.getFormatName() + " image " + file + ": " + e.getMessage(), e);
+                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                throw new IOException("cannot decode " + reader.getFormatName() + " image " + file + ": " + why, e);
             } finally {
                 reader.dispose();
             }

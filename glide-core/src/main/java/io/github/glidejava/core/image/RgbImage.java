@@ -23,6 +23,36 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 public record RgbImage(int height, int width, byte[] data) {
     /** Largest picture {@link #decode} accepts: a small file must not be able to demand gigabytes of memory. */
     public static final long MAX_PIXELS = 100_000_000L;
+    /** Pictures of up to this many pixels (a 16 MB raster) are decoded from a file of any size. */
+    public static final long PIXELS_WITHOUT_SIZE_CHECK = 4_000_000L;
+    /**
+     * Larger pictures need at least one byte of file per this many pixels. Real pictures stay below it (a
+     * flat-colour RGB PNG reaches a few hundred pixels per byte, photographs less than ten; only a large, nearly
+     * blank 1-bit or 2-bit PNG could exceed it); a header declaring more is damaged or a decompression bomb, and
+     * believing it would let a 1 KB file demand a 400 MB raster.
+     */
+    public static final long MAX_PIXELS_PER_BYTE = 4096;
+
+    /**
+     * Refuses a declared picture size that no file of {@code fileBytes} bytes can honestly hold, before anything of
+     * that size is allocated; the IOException's message gives the size, the limit and {@code name}.
+     */
+    public static void checkDeclaredSize(long width, long height, long fileBytes, String name) throws IOException {
+        if (width <= 0 || height <= 0) {
+            throw new IOException("image " + name + " declares a size of " + width + " x " + height
+                    + " pixels; both must be positive");
+        }
+        long pixels = width * height;
+        if (pixels > MAX_PIXELS) {
+            throw new IOException("image " + name + " is " + width + " x " + height + " pixels, more than the "
+                    + MAX_PIXELS / 1_000_000 + " megapixels accepted");
+        }
+        if (pixels > PIXELS_WITHOUT_SIZE_CHECK && pixels > MAX_PIXELS_PER_BYTE * fileBytes) {
+            throw new IOException("image " + name + " declares " + width + " x " + height + " pixels in a file of "
+                    + fileBytes + " bytes; a picture that large needs at least " + pixels / MAX_PIXELS_PER_BYTE
+                    + " bytes (damaged header or decompression bomb)");
+        }
+    }
 
     public RgbImage {
         if (height <= 0 || width <= 0) {
@@ -52,11 +82,7 @@ public record RgbImage(int height, int width, byte[] data) {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                if (pixels > MAX_PIXELS) {
-                    throw new IOException("it is " + reader.getWidth(0) + " x " + reader.getHeight(0) + " pixels, more than the "
-                            + MAX_PIXELS / 1_000_000 + " megapixels accepted");
-                }
+                checkDeclaredSize(reader.getWidth(0), reader.getHeight(0), bytes.length, name);
                 BufferedImage img = reader.read(0);
                 if (img == null || img.getWidth() <= 0 || img.getHeight() <= 0) {
                     throw new IOException("image is empty");

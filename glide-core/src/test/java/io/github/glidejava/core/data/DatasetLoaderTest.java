@@ -116,6 +116,19 @@ class DatasetLoaderTest {
         assertEquals(List.of("a, quoted caption"), open(dir, o).captions(0));
     }
 
+    /** Found by DatasetMetadataFuzzTest: a NUL in a listed path was an InvalidPathException from Path.resolve. */
+    @Test
+    void aPathThatCannotExistIsASkippedRowNotACrash() throws IOException {
+        TestPictures.write(dir.resolve("x.png"), TestPictures.pattern(10, 10, 4));
+        Path csv = TestPictures.text(dir.resolve("list.csv"), "x.png,fine\nbad\u0000name.png,broken\n");
+        PreparedDataset ds = open(csv, size(8));
+        assertEquals(1, ds.size());
+        assertHas(ds.skipped(), "list.csv row 2", "picture path 'bad?name.png' is not a valid path");
+        Path jsonl = TestPictures.text(dir.resolve("list.jsonl"), "{\"file_name\": \"x.png\", \"text\": \"a\"}\n"
+                + "{\"file_name\": \"nul\\u0000.png\", \"text\": \"b\"}\n");
+        assertHas(open(jsonl, size(8)).skipped(), "list.jsonl line 2", "is not a valid path");
+    }
+
     @Test
     void headerlessCsvAndTsvTables() throws IOException {
         TestPictures.write(dir.resolve("pics/x.png"), TestPictures.pattern(10, 10, 4));

@@ -72,6 +72,13 @@ final class TrainingProgress implements TrainingListener {
     }
 
     @Override
+    public void checkpointRejected(Path checkpoint, String problem, Path setAside, Path previous) {
+        err.println("warning: checkpoint " + checkpoint + " is damaged and was set aside as " + setAside.getFileName()
+                + ": " + problem + (previous != null ? "; trying the previous one, " + previous.getFileName() : ""));
+        err.flush();
+    }
+
+    @Override
     public void checkpointWritten(long step, Path directory) {
         if (interactive) {
             err.println();

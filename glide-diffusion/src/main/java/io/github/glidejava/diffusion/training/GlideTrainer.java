@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -134,7 +135,7 @@ public final class GlideTrainer {
         long step = 0;
         double elapsedBefore = 0;
         TrainingBatches.State dataState = null;
-        Path latest = resume ? checkpoints.latest().orElse(null) : null;
+        Path latest = resume ? newestIntact(checkpoints) : null;
         Optimisation optimisation;
         if (latest != null) {
             JsonNode state = JSON.readTree(Files.readString(latest.resolve(STATE_FILE)));
@@ -217,6 +218,35 @@ public final class GlideTrainer {
             l.finished(step, cancelled.get());
         }
         return new Result(model, step, cancelled.get(), output, last);
+    }
+
+    /**
+     * The newest checkpoint that passes {@link CheckpointDirectory#verify}; each newer one that fails is named to the
+     * listeners with its problem and set aside ({@code step-N.damaged-TIME}), and the run resumes from the one
+     * before. Null when there are no checkpoints; an IOException when there are some but none is intact.
+     */
+    private Path newestIntact(CheckpointDirectory checkpoints) throws IOException {
+        List<Path> all = checkpoints.list();
+        List<String> problems = new ArrayList<>();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Path c = all.get(i);
+            Optional<String> problem = CheckpointDirectory.verify(c);
+            if (problem.isEmpty()) {
+                return c;
+            }
+            problems.add(c.getFileName() + ": " + problem.get());
+            Path aside = checkpoints.setAside(c);
+            Path previous = i > 0 ? all.get(i - 1) : null;
+            for (TrainingListener l : listeners) {
+                l.checkpointRejected(c, problem.get(), aside, previous);
+            }
+        }
+        if (!all.isEmpty()) {
+            throw new IOException("no intact checkpoint to resume from in " + checkpoints.root() + ": "
+                    + String.join("; ", problems) + " (each was set aside as *" + CheckpointDirectory.DAMAGED_SUFFIX
+                    + "*); start the run afresh in another --output directory");
+        }
+        return null;
     }
 
     /** The step's inputs: captions (with dropout), timesteps, noise and dropout seed, all from the step's own RNG. */

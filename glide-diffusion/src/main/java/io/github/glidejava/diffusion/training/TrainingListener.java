@@ -17,6 +17,14 @@ public interface TrainingListener {
     default void checkpointWritten(long step, Path directory) {
     }
 
+    /**
+     * On resume, {@code checkpoint} failed its checksums (or could not be read): {@code problem} names the file and
+     * what is wrong. It was renamed to {@code setAside}; the run resumes from {@code previous} if that one is intact
+     * (null: there is no earlier checkpoint).
+     */
+    default void checkpointRejected(Path checkpoint, String problem, Path setAside, Path previous) {
+    }
+
     /** A grid of validation samples was written. */
     default void samplesWritten(long step, Path png) {
     }
