@@ -42,6 +42,22 @@ class GlideTrainerTest {
                 .checkpointEvery(1000);
     }
 
+    /**
+     * The losses of a resumed run against an uninterrupted one's. Within one process they are equal bit for bit; a
+     * run continued in another process may differ in the last bits of float32 (multi-threaded reductions), so
+     * each loss must agree to a relative 1e-6, far below what a lost or repeated step or another draw would change.
+     */
+    static void assertSameLosses(List<Double> expected, List<Double> actual, String message) {
+        assertEquals(expected.size(), actual.size(), message + ": number of logged steps");
+        for (int i = 0; i < expected.size(); i++) {
+            double e = expected.get(i);
+            double a = actual.get(i);
+            assertTrue(Math.abs(e - a) <= 1e-6 * Math.max(Math.abs(e), 1e-12),
+                    message + ": step " + (i + 1) + " loss " + a + ", uninterrupted " + e + "; all: " + actual
+                            + " vs " + expected);
+        }
+    }
+
     static List<Double> losses(Path output) throws IOException {
         List<Double> out = new ArrayList<>();
         for (String line : Files.readAllLines(output.resolve(GlideTrainer.METRICS_FILE))) {
