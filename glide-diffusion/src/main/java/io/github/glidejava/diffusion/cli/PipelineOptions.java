@@ -289,7 +289,8 @@ final class PipelineOptions {
         List<Path> files = new ArrayList<>();
         int digits = Math.max(3, Integer.toString(results.size() - 1).length());
         for (int i = 0; i < results.size(); i++) {
-            Path file = results.size() == 1 ? output : numbered(output, String.format("%0" + digits + "d", i));
+            Path file = results.size() == 1 ? output
+                    : GlideResult.numbered(output, String.format("%0" + digits + "d", i));
             files.addAll(results.get(i).writePngs(file));
         }
         if (!quiet) {
@@ -302,14 +303,6 @@ final class PipelineOptions {
             out.println(f);
         }
         out.flush();
-    }
-
-    /** {@code dir/name.png} -> {@code dir/name-suffix.png}. */
-    static Path numbered(Path file, String suffix) {
-        String name = file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return file.resolveSibling(dot > 0 ? name.substring(0, dot) + "-" + suffix + name.substring(dot)
-                : name + "-" + suffix);
     }
 
     /** A preset name, inline JSON or a JSON file of create_model options (or a fixture config holding "options"). */

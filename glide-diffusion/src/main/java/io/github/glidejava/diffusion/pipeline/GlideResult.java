@@ -83,9 +83,14 @@ public final class GlideResult {
 
     /** {@code dir/name.png} -> {@code dir/name-i.png}. */
     static Path numbered(Path file, int i) {
+        return numbered(file, Integer.toString(i));
+    }
+
+    /** {@code dir/name.png} -> {@code dir/name-suffix.png} (the numbering of {@link #writePngs}). */
+    public static Path numbered(Path file, String suffix) {
         String name = file.getFileName().toString();
         int dot = name.lastIndexOf('.');
-        String numbered = dot > 0 ? name.substring(0, dot) + "-" + i + name.substring(dot) : name + "-" + i;
-        return file.resolveSibling(numbered);
+        return file.resolveSibling(dot > 0 ? name.substring(0, dot) + "-" + suffix + name.substring(dot)
+                : name + "-" + suffix);
     }
 }
