@@ -107,6 +107,12 @@ final class TrainCommand implements Callable<Integer> {
             description = "mse, rescaled_mse (GLIDE's hybrid loss), kl, rescaled_kl (default: ${DEFAULT-VALUE}).")
     LossType lossType;
 
+    @Option(names = "--snr-gamma", paramLabel = "GAMMA", defaultValue = "0",
+            description = "Min-SNR-gamma weighting of the MSE term, as diffusers' --snr_gamma; 5 is the paper's "
+                    + "value and makes small models learn their captions sooner; 0 = off, GLIDE's loss "
+                    + "(default: ${DEFAULT-VALUE}).")
+    double snrGamma;
+
     @Option(names = "--timestep-sampler", paramLabel = "KIND", defaultValue = "uniform",
             description = "uniform or loss_second_moment (default: ${DEFAULT-VALUE}).")
     TrainingRecipe.TimestepSampling timestepSampler;
@@ -175,6 +181,7 @@ final class TrainCommand implements Callable<Integer> {
                 .batchSize(batchSize).microBatch(microBatch).steps(steps).epochs(epochs).time(parseTime(cl, time))
                 .lr(lr).betas(beta1, beta2).adamEps(adamEps).weightDecay(weightDecay).warmupSteps(warmupSteps)
                 .lrDecay(lrDecay).maxGradNorm(maxGradNorm).emaRates(emaRates).uncondP(uncondP).lossType(lossType)
+                .snrGamma(snrGamma)
                 .timestepSampler(timestepSampler).seed(seed).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keepCheckpoints).logEvery(logEvery).freeze(freeze)
                 .build();

@@ -33,10 +33,45 @@ public final class TrainingLosses {
 
     private final GaussianDiffusion diffusion;
     private final LossType lossType;
+    private final double snrGamma;
 
     public TrainingLosses(GaussianDiffusion diffusion, LossType lossType) {
+        this(diffusion, lossType, 0.0);
+    }
+
+    /**
+     * @param snrGamma Min-SNR-gamma weighting of the MSE term (Hang et al., 2023; diffusers' {@code --snr_gamma}):
+     *                 each row's MSE is multiplied by {@code min(SNR(t), gamma) / SNR(t)}, so the nearly noise-free
+     *                 timesteps, whose large and noisy eps errors otherwise dominate the gradient, count less than
+     *                 the noisy ones where layout and colour (and so the caption) are decided. 0 = off (GLIDE's
+     *                 loss). The vb term is left as it is.
+     */
+    public TrainingLosses(GaussianDiffusion diffusion, LossType lossType, double snrGamma) {
         this.diffusion = Objects.requireNonNull(diffusion, "diffusion");
         this.lossType = Objects.requireNonNull(lossType, "lossType");
+        if (!(snrGamma >= 0) || Double.isInfinite(snrGamma)) {
+            throw new IllegalArgumentException("snrGamma must be >= 0 (0 = off), got " + snrGamma);
+        }
+        if (snrGamma > 0 && lossType.isKl()) {
+            throw new IllegalArgumentException("Min-SNR weighting (snrGamma " + snrGamma
+                    + ") weights the MSE term, but loss " + lossType + " has none; use MSE or RESCALED_MSE");
+        }
+        this.snrGamma = snrGamma;
+    }
+
+    public double snrGamma() {
+        return snrGamma;
+    }
+
+    /** The Min-SNR-gamma weights {@code min(SNR, gamma) / SNR} of timesteps t, SNR = alpha_bar / (1 - alpha_bar). */
+    public double[] minSnrWeights(int[] t) {
+        double[] ac = diffusion.alphasCumprod();
+        double[] w = new double[t.length];
+        for (int i = 0; i < t.length; i++) {
+            double snr = ac[t[i]] / (1.0 - ac[t[i]]);
+            w[i] = Math.min(snr, snrGamma) / snr;
+        }
+        return w;
     }
 
     public GaussianDiffusion diffusion() {
@@ -125,7 +160,10 @@ public final class TrainingLosses {
             }
         }
         T mse = GaussianLosses.meanFlat(ops, ops.square(ops.sub(ops.constant(noise), eps)));
-        T loss = vb == null ? mse : ops.add(mse, vb);
+        T weightedMse = snrGamma > 0
+                ? ops.mul(mse, ops.constant(Nd4j.createFromArray(minSnrWeights(t)).castTo(xStart.dataType())))
+                : mse;
+        T loss = vb == null ? weightedMse : ops.add(weightedMse, vb);
         return new LossTerms<>(loss, mse, vb, xT, out, vbTerms);
     }
 

@@ -33,6 +33,7 @@ import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.text.BpeTokenizer;
 import io.github.glidejava.core.text.TokenBatch;
 import io.github.glidejava.diffusion.GaussianDiffusion;
+import io.github.glidejava.diffusion.loss.TrainingLosses;
 import io.github.glidejava.diffusion.SeededNoise;
 import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.diffusion.resample.LossAwareSampler;
@@ -168,7 +169,8 @@ public final class GlideTrainer {
             batchesBuilder.resumeFrom(dataState);
         }
         long totalSteps = totalSteps();
-        TrainingStep trainingStep = new TrainingStep(model, diffusion, recipe.lossType(), optimisation);
+        TrainingStep trainingStep = new TrainingStep(model,
+                new TrainingLosses(diffusion, recipe.lossType(), recipe.snrGamma()), optimisation);
         for (TrainingListener l : listeners) {
             l.started(step, totalSteps, dataset.size());
         }

@@ -36,6 +36,7 @@ import io.github.glidejava.diffusion.loss.LossType;
  * @param emaRates         rates of the exponential moving averages of the weights kept (and saved)
  * @param uncondP          probability that a caption is replaced by the empty caption (classifier-free guidance)
  * @param lossType         improved-diffusion's loss (the hybrid RESCALED_MSE is GLIDE's)
+ * @param snrGamma         Min-SNR-gamma weighting of the MSE term (0 = off, GLIDE's loss; 5 is the paper's value)
  * @param timestepSampler  how training timesteps are drawn
  * @param seed             makes the whole run reproducible: data order, augmentations, caption dropout, timesteps,
  *                         noise, dropout
@@ -47,7 +48,8 @@ import io.github.glidejava.diffusion.loss.LossType;
 public record TrainingRecipe(int batchSize, int microBatch, long steps, int epochs, Duration time, double lr,
                              double beta1, double beta2, double adamEps, double weightDecay, int warmupSteps,
                              LrDecay lrDecay, double maxGradNorm, List<Double> emaRates, double uncondP,
-                             LossType lossType, TimestepSampling timestepSampler, long seed, int checkpointEvery,
+                             LossType lossType, double snrGamma, TimestepSampling timestepSampler, long seed,
+                             int checkpointEvery,
                              int keepCheckpoints, int logEvery, List<String> freeze) {
 
     /** The learning rate after warm-up. */
@@ -92,6 +94,7 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
         b.emaRates = new ArrayList<>(emaRates);
         b.uncondP = uncondP;
         b.lossType = lossType;
+        b.snrGamma = snrGamma;
         b.timestepSampler = timestepSampler;
         b.seed = seed;
         b.checkpointEvery = checkpointEvery;
@@ -142,6 +145,7 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
         emaRates.forEach(ema::add);
         o.put("uncond_p", uncondP);
         o.put("loss_type", lossType.name());
+        o.put("snr_gamma", snrGamma);
         o.put("timestep_sampler", timestepSampler.id());
         o.put("seed", seed);
         o.put("checkpoint_every", checkpointEvery);
@@ -175,6 +179,7 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
             }
             b.uncondP(o.path("uncond_p").asDouble(b.uncondP));
             b.lossType(LossType.named(o.path("loss_type").asText(b.lossType.name())));
+            b.snrGamma(o.path("snr_gamma").asDouble(b.snrGamma));
             b.timestepSampler(TimestepSampling.valueOf(
                     o.path("timestep_sampler").asText("uniform").toUpperCase(Locale.ROOT).replace('-', '_')));
             b.seed(o.path("seed").asLong(b.seed));
@@ -210,6 +215,7 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
         private List<Double> emaRates = new ArrayList<>(List.of(0.9999));
         private double uncondP = 0.2;
         private LossType lossType = LossType.RESCALED_MSE;
+        private double snrGamma = 0.0;
         private TimestepSampling timestepSampler = TimestepSampling.UNIFORM;
         private long seed = 0;
         private int checkpointEvery = 500;
@@ -250,6 +256,8 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
 
         public Builder lossType(LossType v) { lossType = v; return this; }
 
+        public Builder snrGamma(double v) { snrGamma = v; return this; }
+
         public Builder timestepSampler(TimestepSampling v) { timestepSampler = v; return this; }
 
         public Builder seed(long v) { seed = v; return this; }
@@ -284,6 +292,11 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
                     "EMA rates (--ema-rate) must be in (0, 1), got " + emaRates);
             check(errors, uncondP >= 0 && uncondP <= 1,
                     "caption dropout (uncondP / --uncond-p) must be in [0, 1], got " + uncondP);
+            check(errors, snrGamma >= 0 && Double.isFinite(snrGamma),
+                    "Min-SNR gamma (snrGamma / --snr-gamma) must be >= 0 (0 = off), got " + snrGamma);
+            check(errors, snrGamma == 0 || lossType == null || !lossType.isKl(),
+                    "Min-SNR weighting (--snr-gamma) weights the MSE term; loss " + lossType
+                            + " has none: use --loss rescaled_mse or mse");
             check(errors, checkpointEvery >= 1, "--checkpoint-every must be at least 1");
             check(errors, keepCheckpoints >= 1, "--keep-checkpoints must be at least 1");
             check(errors, logEvery >= 1, "--log-every must be at least 1");
@@ -294,7 +307,7 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
                 throw new IllegalArgumentException("invalid training recipe: " + String.join("; ", errors));
             }
             return new TrainingRecipe(batchSize, microBatch, steps, epochs, time, lr, beta1, beta2, adamEps,
-                    weightDecay, warmupSteps, lrDecay, maxGradNorm, emaRates, uncondP, lossType, timestepSampler,
+                    weightDecay, warmupSteps, lrDecay, maxGradNorm, emaRates, uncondP, lossType, snrGamma, timestepSampler,
                     seed, checkpointEvery, keepCheckpoints, logEvery, freeze);
         }
 

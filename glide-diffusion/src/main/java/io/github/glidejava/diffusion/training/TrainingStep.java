@@ -3,7 +3,6 @@ package io.github.glidejava.diffusion.training;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import io.github.glidejava.diffusion.GaussianDiffusion;
 import io.github.glidejava.nn.autodiff.Gradients;
 import io.github.glidejava.nn.autodiff.TapeOps;
 import io.github.glidejava.nn.autodiff.Tensor;
@@ -23,10 +22,10 @@ final class TrainingStep {
     private final Optimisation optimisation;
     private final Gradients grads;
 
-    TrainingStep(Text2ImUNet model, GaussianDiffusion diffusion, io.github.glidejava.diffusion.loss.LossType lossType,
+    TrainingStep(Text2ImUNet model, io.github.glidejava.diffusion.loss.TrainingLosses losses,
                  Optimisation optimisation) {
         this.model = model;
-        this.losses = new io.github.glidejava.diffusion.loss.TrainingLosses(diffusion, lossType);
+        this.losses = losses;
         this.optimisation = optimisation;
         this.grads = optimisation.gradients();
     }

@@ -22,6 +22,7 @@ import io.github.glidejava.core.testing.RefFixtures;
 import io.github.glidejava.diffusion.Fixture;
 import io.github.glidejava.diffusion.GaussianDiffusion;
 import io.github.glidejava.diffusion.loss.LossType;
+import io.github.glidejava.diffusion.loss.TrainingLosses;
 import io.github.glidejava.nn.autodiff.Gradients;
 import io.github.glidejava.nn.params.ParameterStore;
 import io.github.glidejava.nn.unet.Text2ImUNet;
@@ -63,8 +64,8 @@ class TrainerStepParityTest {
                     .maxGradNorm(clip == null || clip.isNull() ? 0 : clip.get("max_norm").asDouble())
                     .emaRates(List.of(fx.cfg("ema_rate").asDouble())).build();
             Optimisation optimisation = new Optimisation(store, recipe);
-            TrainingStep step = new TrainingStep(model, diffusion, LossType.named(fx.cfg("loss_type").asText()),
-                    optimisation);
+            TrainingStep step = new TrainingStep(model,
+                    new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText())), optimisation);
             JsonNode deviation = JSON.readTree(fx.tensors.metadata().get("fp64_deviation"));
             JsonNode perParam = JSON.readTree(fx.tensors.metadata().get("fp64_deviation_per_param"));
             Set<String> zero = new HashSet<>();
