@@ -6,10 +6,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 
 import io.github.glidejava.diffusion.loss.LossType;
 
@@ -17,7 +29,9 @@ import io.github.glidejava.diffusion.loss.LossType;
  * How a GLIDE model is trained: improved-diffusion's recipe with GLIDE's caption dropout, every value a setting.
  * The noise schedule and the number of diffusion steps belong to the model ({@code GlideModelConfig}), as in
  * glide's {@code create_model_and_diffusion}. Immutable; made by {@link #builder()}, validated in
- * {@link Builder#build()}. Written into every checkpoint as JSON so that a resumed run trains with the same recipe.
+ * {@link Builder#build()}. Written into every checkpoint as JSON (snake_case keys, as improved-diffusion's flags) so
+ * that a run can be read back; the JSON form and {@link #toBuilder()} come from the components and the builder's
+ * fields by name, so a setting is declared once here and once in the builder.
  *
  * @param batchSize        images per optimiser step
  * @param microBatch       images per forward/backward; gradients accumulate over {@code batchSize / microBatch}
@@ -45,23 +59,44 @@ import io.github.glidejava.diffusion.loss.LossType;
  * @param logEvery         write a metrics line every this many steps
  * @param freeze           parameter-key prefixes left unchanged (e.g. the text transformer when fine-tuning)
  */
-public record TrainingRecipe(int batchSize, int microBatch, long steps, int epochs, Duration time, double lr,
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int microBatch, long steps, int epochs,
+                             @JsonSerialize(using = ToStringSerializer.class) Duration time, double lr,
                              double beta1, double beta2, double adamEps, double weightDecay, int warmupSteps,
                              LrDecay lrDecay, double maxGradNorm, List<Double> emaRates, double uncondP,
                              LossType lossType, double snrGamma, TimestepSampling timestepSampler, long seed,
-                             int checkpointEvery,
-                             int keepCheckpoints, int logEvery, List<String> freeze) {
+                             int checkpointEvery, int keepCheckpoints, int logEvery, List<String> freeze) {
 
     /** The learning rate after warm-up. */
-    public enum LrDecay { CONSTANT, COSINE }
+    public enum LrDecay {
+        CONSTANT, COSINE;
+
+        /** The command line's and the JSON's name. */
+        @JsonValue
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        @JsonCreator
+        static LrDecay named(String name) {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        }
+    }
 
     /** improved-diffusion's schedule samplers: {@code uniform} and {@code loss-second-moment}. */
     public enum TimestepSampling {
         UNIFORM, LOSS_SECOND_MOMENT;
 
         /** improved-diffusion's name. */
+        @JsonValue
         public String id() {
             return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        @JsonCreator
+        static TimestepSampling named(String name) {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         }
     }
 
@@ -76,32 +111,9 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
         return new Builder();
     }
 
+    /** A builder holding this recipe's settings. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.batchSize = batchSize;
-        b.microBatch = microBatch;
-        b.steps = steps;
-        b.epochs = epochs;
-        b.time = time;
-        b.lr = lr;
-        b.beta1 = beta1;
-        b.beta2 = beta2;
-        b.adamEps = adamEps;
-        b.weightDecay = weightDecay;
-        b.warmupSteps = warmupSteps;
-        b.lrDecay = lrDecay;
-        b.maxGradNorm = maxGradNorm;
-        b.emaRates = new ArrayList<>(emaRates);
-        b.uncondP = uncondP;
-        b.lossType = lossType;
-        b.snrGamma = snrGamma;
-        b.timestepSampler = timestepSampler;
-        b.seed = seed;
-        b.checkpointEvery = checkpointEvery;
-        b.keepCheckpoints = keepCheckpoints;
-        b.logEvery = logEvery;
-        b.freeze = new ArrayList<>(freeze);
-        return b;
+        return JSON.convertValue(this, Builder.class);
     }
 
     /** Images per forward/backward pass. */
@@ -125,84 +137,34 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
     }
 
     public String toJson() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("batch_size", batchSize);
-        o.put("microbatch", microBatch);
-        o.put("steps", steps);
-        o.put("epochs", epochs);
-        if (time != null) {
-            o.put("time", time.toString());
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a training recipe could not be written as JSON", e);
         }
-        o.put("lr", lr);
-        o.put("beta1", beta1);
-        o.put("beta2", beta2);
-        o.put("adam_eps", adamEps);
-        o.put("weight_decay", weightDecay);
-        o.put("warmup_steps", warmupSteps);
-        o.put("lr_decay", lrDecay.name().toLowerCase(Locale.ROOT));
-        o.put("max_grad_norm", maxGradNorm);
-        ArrayNode ema = o.putArray("ema_rates");
-        emaRates.forEach(ema::add);
-        o.put("uncond_p", uncondP);
-        o.put("loss_type", lossType.name());
-        o.put("snr_gamma", snrGamma);
-        o.put("timestep_sampler", timestepSampler.id());
-        o.put("seed", seed);
-        o.put("checkpoint_every", checkpointEvery);
-        o.put("keep_checkpoints", keepCheckpoints);
-        o.put("log_every", logEvery);
-        ArrayNode fr = o.putArray("freeze");
-        freeze.forEach(fr::add);
-        return o.toString();
     }
 
+    /** The recipe of {@link #toJson()}; keys it does not hold keep the builder's defaults, unknown keys are skipped. */
     public static TrainingRecipe fromJson(String json) {
         try {
-            JsonNode o = JSON.readTree(json);
-            Builder b = builder();
-            b.batchSize(o.path("batch_size").asInt(b.batchSize));
-            b.microBatch(o.path("microbatch").asInt(b.microBatch));
-            b.steps(o.path("steps").asLong(b.steps));
-            b.epochs(o.path("epochs").asInt(b.epochs));
-            b.time(o.hasNonNull("time") ? Duration.parse(o.get("time").asText()) : null);
-            b.lr(o.path("lr").asDouble(b.lr));
-            b.betas(o.path("beta1").asDouble(b.beta1), o.path("beta2").asDouble(b.beta2));
-            b.adamEps(o.path("adam_eps").asDouble(b.adamEps));
-            b.weightDecay(o.path("weight_decay").asDouble(b.weightDecay));
-            b.warmupSteps(o.path("warmup_steps").asInt(b.warmupSteps));
-            b.lrDecay(LrDecay.valueOf(o.path("lr_decay").asText("constant").toUpperCase(Locale.ROOT)));
-            b.maxGradNorm(o.path("max_grad_norm").asDouble(b.maxGradNorm));
-            if (o.has("ema_rates")) {
-                List<Double> rates = new ArrayList<>();
-                o.get("ema_rates").forEach(n -> rates.add(n.asDouble()));
-                b.emaRates(rates);
-            }
-            b.uncondP(o.path("uncond_p").asDouble(b.uncondP));
-            b.lossType(LossType.named(o.path("loss_type").asText(b.lossType.name())));
-            b.snrGamma(o.path("snr_gamma").asDouble(b.snrGamma));
-            b.timestepSampler(TimestepSampling.valueOf(
-                    o.path("timestep_sampler").asText("uniform").toUpperCase(Locale.ROOT).replace('-', '_')));
-            b.seed(o.path("seed").asLong(b.seed));
-            b.checkpointEvery(o.path("checkpoint_every").asInt(b.checkpointEvery));
-            b.keepCheckpoints(o.path("keep_checkpoints").asInt(b.keepCheckpoints));
-            b.logEvery(o.path("log_every").asInt(b.logEvery));
-            if (o.has("freeze")) {
-                List<String> fr = new ArrayList<>();
-                o.get("freeze").forEach(n -> fr.add(n.asText()));
-                b.freeze(fr);
-            }
-            return b.build();
+            return JSON.readValue(json, Builder.class).build();
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("unreadable training recipe: " + e.getMessage(), e);
         }
     }
 
     /** Defaults: improved-diffusion's and glide-finetune's where they have one (AdamW, lr 1e-4, EMA 0.9999). */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+            isGetterVisibility = JsonAutoDetect.Visibility.NONE, setterVisibility = JsonAutoDetect.Visibility.NONE)
+    @JsonIgnoreProperties(ignoreUnknown = true)
     public static final class Builder {
         private int batchSize = 16;
+        @JsonProperty("microbatch")
         private int microBatch = 0;
         private long steps = 0;
         private int epochs = 0;
+        @JsonDeserialize(using = IsoDuration.class)
         private Duration time;
         private double lr = 1e-4;
         private double beta1 = 0.9;
@@ -315,6 +277,18 @@ public record TrainingRecipe(int batchSize, int microBatch, long steps, int epoc
             if (!ok) {
                 errors.add(message);
             }
+        }
+    }
+
+    /** ISO-8601 durations ("PT1H30M"), as {@link Duration#toString()} writes them. */
+    static final class IsoDuration extends StdDeserializer<Duration> {
+        IsoDuration() {
+            super(Duration.class);
+        }
+
+        @Override
+        public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws java.io.IOException {
+            return Duration.parse(p.getValueAsString());
         }
     }
 }

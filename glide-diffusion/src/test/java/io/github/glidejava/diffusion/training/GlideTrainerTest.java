@@ -1,5 +1,6 @@
 package io.github.glidejava.diffusion.training;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,6 +154,31 @@ class GlideTrainerTest {
         assertTrue(e.getMessage().contains("--steps"), e.getMessage());
         TrainingRecipe r = recipe().steps(10).warmupSteps(4).lrDecay(TrainingRecipe.LrDecay.COSINE).build();
         assertEquals(r, TrainingRecipe.fromJson(r.toJson()));
+        assertEquals(r, r.toBuilder().build());
+        TrainingRecipe timed = r.toBuilder().time(java.time.Duration.ofMinutes(90)).snrGamma(5)
+                .timestepSampler(TrainingRecipe.TimestepSampling.LOSS_SECOND_MOMENT).microBatch(4).build();
+        assertEquals(timed, TrainingRecipe.fromJson(timed.toJson()));
+        // the keys and values checkpoints hold (improved-diffusion's flag names, lower-case choices)
+        com.fasterxml.jackson.databind.JsonNode json = assertDoesNotThrow(() -> JSON.readTree(timed.toJson()));
+        assertEquals("PT1H30M", json.get("time").asText());
+        assertEquals(4, json.get("microbatch").asInt());
+        assertEquals("cosine", json.get("lr_decay").asText());
+        assertEquals("loss-second-moment", json.get("timestep_sampler").asText());
+        assertEquals("RESCALED_MSE", json.get("loss_type").asText());
+        assertEquals(5.0, json.get("snr_gamma").asDouble());
+        assertEquals(List.of(0.9, 0.99), List.of(json.get("ema_rates").get(0).asDouble(),
+                json.get("ema_rates").get(1).asDouble()));
+        // a recipe written before snr_gamma existed, with a key this version does not know, reads with the defaults
+        TrainingRecipe old = TrainingRecipe.fromJson("{\"batch_size\":32,\"steps\":2000,\"lr\":4.0E-4,"
+                + "\"lr_decay\":\"cosine\",\"timestep_sampler\":\"uniform\",\"loss_type\":\"RESCALED_MSE\","
+                + "\"ema_rates\":[0.995,0.998],\"freeze\":[],\"some_future_key\":1}");
+        assertEquals(32, old.batchSize());
+        assertEquals(0.0, old.snrGamma());
+        assertEquals(List.of(0.995, 0.998), old.emaRates());
+        assertEquals(TrainingRecipe.LrDecay.COSINE, old.lrDecay());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> TrainingRecipe.fromJson("{\"steps\":10,\"lr\":-1}"));
+        assertTrue(bad.getMessage().contains("--lr"), bad.getMessage());
         assertEquals(2e-3 / 4, r.learningRate(0, 10), 1e-15);
         assertEquals(2e-3, r.learningRate(4, 10), 1e-15);
         assertEquals(0.0, r.learningRate(10, 10), 1e-15);

@@ -24,11 +24,16 @@ final class ShapesDataset {
 
     /** Writes {@code count} images of {@code size} pixels into {@code dir}; returns the directory. */
     static Path write(Path dir, int count, int size, long seed) throws IOException {
+        return write(dir, count, size, seed, 0, 1, 2);
+    }
+
+    /** {@link #write(Path, int, int, long)} with the colours of the given indices only, in turn. */
+    static Path write(Path dir, int count, int size, long seed, int... colours) throws IOException {
         Files.createDirectories(dir);
         Random rng = new Random(seed);
         for (int i = 0; i < count; i++) {
-            int c = i % 3;
-            boolean disc = (i / 3) % 2 == 0;
+            int c = colours[i % colours.length];
+            boolean disc = (i / colours.length) % 2 == 0;
             BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
             Graphics2D g = img.createGraphics();
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
