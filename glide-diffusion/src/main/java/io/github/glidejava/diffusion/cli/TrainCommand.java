@@ -113,6 +113,12 @@ final class TrainCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     double snrGamma;
 
+    @Option(names = "--noise-offset", paramLabel = "S", defaultValue = "0",
+            description = "Offset noise, as diffusers' --noise_offset: a constant per image and colour channel, "
+                    + "N(0, S^2), added to the training noise so that the caption decides the overall colour; "
+                    + "0 = off, GLIDE's (default: ${DEFAULT-VALUE}).")
+    double noiseOffset;
+
     @Option(names = "--timestep-sampler", paramLabel = "KIND", defaultValue = "uniform",
             description = "uniform or loss_second_moment (default: ${DEFAULT-VALUE}).")
     TrainingRecipe.TimestepSampling timestepSampler;
@@ -181,7 +187,7 @@ final class TrainCommand implements Callable<Integer> {
                 .batchSize(batchSize).microBatch(microBatch).steps(steps).epochs(epochs).time(parseTime(cl, time))
                 .lr(lr).betas(beta1, beta2).adamEps(adamEps).weightDecay(weightDecay).warmupSteps(warmupSteps)
                 .lrDecay(lrDecay).maxGradNorm(maxGradNorm).emaRates(emaRates).uncondP(uncondP).lossType(lossType)
-                .snrGamma(snrGamma)
+                .snrGamma(snrGamma).noiseOffset(noiseOffset)
                 .timestepSampler(timestepSampler).seed(seed).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keepCheckpoints).logEvery(logEvery).freeze(freeze)
                 .build();

@@ -264,6 +264,13 @@ public final class GlideTrainer {
         int n = (int) images.size(0);
         Sample draw = timesteps.sample(n);
         INDArray noise = new SeededNoise(rng.nextLong()).next(images.shape());
+        if (recipe.noiseOffset() > 0) {
+            // offset noise: one extra N(0, offset^2) value per image and channel, so that the noise also moves each
+            // picture's mean colour and the model must take that colour from the caption, not from x_t
+            INDArray offset = new SeededNoise(rng.nextLong()).next(images.size(0), images.size(1))
+                    .muli(recipe.noiseOffset());
+            org.nd4j.linalg.factory.Broadcast.add(noise, offset, noise, 0, 1);
+        }
         INDArray lowRes = config.superRes() ? LowResolution.of(images) : null;
         return new TrainingStep.Inputs(images, draw.timesteps(), noise, tokens.tokens(), tokens.mask(), lowRes,
                 toDouble(draw.weights()), rng.nextLong());

@@ -51,6 +51,8 @@ import io.github.glidejava.diffusion.loss.LossType;
  * @param uncondP          probability that a caption is replaced by the empty caption (classifier-free guidance)
  * @param lossType         improved-diffusion's loss (the hybrid RESCALED_MSE is GLIDE's)
  * @param snrGamma         Min-SNR-gamma weighting of the MSE term (0 = off, GLIDE's loss; 5 is the paper's value)
+ * @param noiseOffset      standard deviation of a per-image, per-channel constant added to the training noise
+ *                         (diffusers' {@code --noise_offset}; 0 = off, GLIDE's)
  * @param timestepSampler  how training timesteps are drawn
  * @param seed             makes the whole run reproducible: data order, augmentations, caption dropout, timesteps,
  *                         noise, dropout
@@ -65,7 +67,7 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
                              @JsonSerialize(using = ToStringSerializer.class) Duration time, double lr,
                              double beta1, double beta2, double adamEps, double weightDecay, int warmupSteps,
                              LrDecay lrDecay, double maxGradNorm, List<Double> emaRates, double uncondP,
-                             LossType lossType, double snrGamma, TimestepSampling timestepSampler, long seed,
+                             LossType lossType, double snrGamma, double noiseOffset, TimestepSampling timestepSampler, long seed,
                              int checkpointEvery, int keepCheckpoints, int logEvery, List<String> freeze) {
 
     /** The learning rate after warm-up. */
@@ -178,6 +180,7 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
         private double uncondP = 0.2;
         private LossType lossType = LossType.RESCALED_MSE;
         private double snrGamma = 0.0;
+        private double noiseOffset = 0.0;
         private TimestepSampling timestepSampler = TimestepSampling.UNIFORM;
         private long seed = 0;
         private int checkpointEvery = 500;
@@ -220,6 +223,8 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
 
         public Builder snrGamma(double v) { snrGamma = v; return this; }
 
+        public Builder noiseOffset(double v) { noiseOffset = v; return this; }
+
         public Builder timestepSampler(TimestepSampling v) { timestepSampler = v; return this; }
 
         public Builder seed(long v) { seed = v; return this; }
@@ -259,6 +264,8 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
             check(errors, snrGamma == 0 || lossType == null || !lossType.isKl(),
                     "Min-SNR weighting (--snr-gamma) weights the MSE term; loss " + lossType
                             + " has none: use --loss rescaled_mse or mse");
+            check(errors, noiseOffset >= 0 && Double.isFinite(noiseOffset),
+                    "the noise offset (noiseOffset / --noise-offset) must be >= 0 (0 = off), got " + noiseOffset);
             check(errors, checkpointEvery >= 1, "--checkpoint-every must be at least 1");
             check(errors, keepCheckpoints >= 1, "--keep-checkpoints must be at least 1");
             check(errors, logEvery >= 1, "--log-every must be at least 1");
@@ -269,7 +276,7 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
                 throw new IllegalArgumentException("invalid training recipe: " + String.join("; ", errors));
             }
             return new TrainingRecipe(batchSize, microBatch, steps, epochs, time, lr, beta1, beta2, adamEps,
-                    weightDecay, warmupSteps, lrDecay, maxGradNorm, emaRates, uncondP, lossType, snrGamma, timestepSampler,
+                    weightDecay, warmupSteps, lrDecay, maxGradNorm, emaRates, uncondP, lossType, snrGamma, noiseOffset, timestepSampler,
                     seed, checkpointEvery, keepCheckpoints, logEvery, freeze);
         }
 
