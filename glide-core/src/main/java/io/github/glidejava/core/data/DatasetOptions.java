@@ -15,6 +15,8 @@ import java.util.Optional;
  *   <li>{@code flipProbability}: chance that {@link TrainingBatches} mirrors a picture left-right.</li>
  *   <li>{@code background}: opaque colour {@code 0xRRGGBB} that transparent pixels are composited on (white).</li>
  *   <li>{@code captionColumn}: the caption field of metadata.jsonl / CSV / TSV files ({@code text}).</li>
+ *   <li>{@code colourCaptions}: each picture's dominant colour, read from its pixels, is added to its captions as
+ *       alternatives ("yellow grinning face") unless they name a colour already (off by default).</li>
  *   <li>{@code strict}: the first bad item (unreadable picture, missing caption, absent file) is an error instead
  *       of being skipped and listed in one warning.</li>
  *   <li>{@code decodeThreads}: threads that decode pictures when the data set is opened and assemble batches.</li>
@@ -33,6 +35,7 @@ public final class DatasetOptions {
     private final int background;
     private final String captionColumn;
     private final boolean strict;
+    private final boolean colourCaptions;
     private final int decodeThreads;
     private final Path cacheDirectory;
 
@@ -43,6 +46,7 @@ public final class DatasetOptions {
         this.background = b.background;
         this.captionColumn = b.captionColumn;
         this.strict = b.strict;
+        this.colourCaptions = b.colourCaptions;
         this.decodeThreads = b.decodeThreads;
         this.cacheDirectory = b.cacheDirectory;
     }
@@ -64,6 +68,7 @@ public final class DatasetOptions {
         b.background = background;
         b.captionColumn = captionColumn;
         b.strict = strict;
+        b.colourCaptions = colourCaptions;
         b.decodeThreads = decodeThreads;
         b.cacheDirectory = cacheDirectory;
         return b;
@@ -90,6 +95,10 @@ public final class DatasetOptions {
         return captionColumn;
     }
 
+    public boolean colourCaptions() {
+        return colourCaptions;
+    }
+
     public boolean strict() {
         return strict;
     }
@@ -106,7 +115,7 @@ public final class DatasetOptions {
     public String toString() {
         return "DatasetOptions[imageSize=" + imageSize + ", crop=" + crop + ", flipProbability=" + flipProbability
                 + ", background=#" + String.format("%06x", background) + ", captionColumn=" + captionColumn
-                + ", strict=" + strict + ", decodeThreads=" + decodeThreads + ", cacheDirectory=" + cacheDirectory + "]";
+                + ", colourCaptions=" + colourCaptions + ", strict=" + strict + ", decodeThreads=" + decodeThreads + ", cacheDirectory=" + cacheDirectory + "]";
     }
 
     public static final class Builder {
@@ -116,6 +125,7 @@ public final class DatasetOptions {
         private int background = 0xFFFFFF;
         private String captionColumn = "text";
         private boolean strict = false;
+        private boolean colourCaptions = false;
         private int decodeThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         private Path cacheDirectory;
 
@@ -151,6 +161,11 @@ public final class DatasetOptions {
 
         public Builder captionColumn(String column) {
             this.captionColumn = column;
+            return this;
+        }
+
+        public Builder colourCaptions(boolean colourCaptions) {
+            this.colourCaptions = colourCaptions;
             return this;
         }
 

@@ -113,13 +113,26 @@ final class PreparedDataset implements CaptionedImageDataset {
         }
         List<DatasetItem> items = new ArrayList<>(listed.size());
         List<RgbImage> pictures = new ArrayList<>(listed.size());
+        int coloured = 0;
         for (int i = 0; i < listed.size(); i++) {
             if (problems[i] != null) {
                 skipped.skip(listed.get(i).id(), problems[i]);
             } else {
-                items.add(listed.get(i));
+                DatasetItem item = listed.get(i);
+                if (options.colourCaptions()) {
+                    var colour = ColourWords.dominant(prepared[i]);
+                    if (colour.isPresent()) {
+                        item = new DatasetItem(item.id(), item.source(),
+                                ColourWords.withColour(item.captions(), colour.get()), item.labels());
+                        coloured++;
+                    }
+                }
+                items.add(item);
                 pictures.add(prepared[i]);
             }
+        }
+        if (options.colourCaptions()) {
+            LOG.info("{}: colour words added to the captions of {} of {} pictures", source, coloured, items.size());
         }
         if (items.isEmpty()) {
             throw skipped.empty();

@@ -177,6 +177,11 @@ final class TrainCommand implements Callable<Integer> {
             description = "Caption column of metadata.jsonl / CSV files (default: ${DEFAULT-VALUE}).")
     String captionColumn;
 
+    @Option(names = "--colour-captions", description = "Add each picture's dominant colour, read from its pixels, to"
+            + " its captions as alternatives (\"yellow grinning face\"), unless they name a colour already: colour"
+            + " words a small data set names too rarely for a model to learn.")
+    boolean colourCaptions;
+
     @Option(names = "--strict", description = "Stop at the first unreadable image or missing caption instead of skipping it.")
     boolean strict;
 
@@ -194,7 +199,7 @@ final class TrainCommand implements Callable<Integer> {
         GlideTrainer.Builder b = GlideTrainer.builder().data(data).output(output).recipe(recipe).resume(resume)
                 .datasetOptions(DatasetOptions.builder()
                         .crop(randomCrop ? DatasetOptions.Crop.RANDOM : DatasetOptions.Crop.CENTER).flipProbability(flip)
-                        .captionColumn(captionColumn).strict(strict).build())
+                        .captionColumn(captionColumn).strict(strict).colourCaptions(colourCaptions).build())
                 .listener(new TrainingProgress(cl.getErr(), System.console() != null))
                 .sampleEvery(sampleEvery).sampling(sampleSeeds, sampleGuidanceScale, sampleSteps);
         if (samplePrompts != null) {
