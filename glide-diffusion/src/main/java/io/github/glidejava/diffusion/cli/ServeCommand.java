@@ -73,6 +73,16 @@ final class ServeCommand implements Callable<Integer> {
             description = "Most images per job (default: ${DEFAULT-VALUE}).")
     int maxImages;
 
+    @Option(names = "--allow-origin", paramLabel = "ORIGIN", description = "A site whose pages may use the API"
+            + " from a browser (repeatable), as scheme://host:port, e.g. http://localhost:3000; other sites' requests"
+            + " that change anything are refused with 403 and no site gets CORS headers (default: none).")
+    List<String> allowOrigins = new ArrayList<>();
+
+    @Option(names = "--allow-host", paramLabel = "NAME", description = "A host name requests may be addressed to"
+            + " besides localhost and the loopback addresses, when bound to 127.0.0.1 (repeatable; e.g. a name a"
+            + " reverse proxy passes on). Other names are refused with 403 against DNS rebinding (default: none).")
+    List<String> allowHosts = new ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
         CommandLine cl = spec.commandLine();
@@ -92,6 +102,20 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter err = cl.getErr();
         GlideServer.Builder b = GlideServer.builder().host(host).port(port).queueCapacity(queueSize)
                 .maxSteps(maxSteps).maxImages(maxImages).trainDir(trainDir);
+        for (String o : allowOrigins) {
+            try {
+                b.allowOrigin(o);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "--allow-origin: " + e.getMessage());
+            }
+        }
+        for (String h : allowHosts) {
+            try {
+                b.allowHost(h);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(cl, "--allow-host: " + e.getMessage());
+            }
+        }
         List<String> specs = models.isEmpty() ? List.of(GlideModel.EMBEDDED) : models;
         List<String> names = new ArrayList<>();
         for (String s : specs) {

@@ -3,14 +3,21 @@ package io.github.glidejava.diffusion.serve;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
@@ -27,6 +34,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.UploadedFile;
 import io.javalin.http.sse.SseClient;
+import io.javalin.http.sse.SseHandler;
 import io.javalin.http.staticfiles.Location;
 
 /**
@@ -35,6 +43,13 @@ import io.javalin.http.staticfiles.Location;
  * Progress and previews of the predicted x0 stream as Server-Sent Events; the API is described by
  * {@code /api/openapi.json}; the page ({@code /}) and its assets come from the class path, nothing from the
  * internet.
+ *
+ * <p>A browser must not let another site drive the server: a state-changing request (POST, PUT, PATCH, DELETE)
+ * whose {@code Origin} is not the server's own, or that a browser marks {@code Sec-Fetch-Site: cross-site}, is
+ * refused with 403, and no CORS headers are sent except to the origins allowed with {@link Builder#allowOrigin}.
+ * Bound to a loopback address, the server also refuses a {@code Host} that is not localhost or a loopback address
+ * (DNS rebinding). A job submitted with {@code Accept: text/event-stream} is answered with its event stream and
+ * belongs to that connection: closing it cancels the job.
  *
  * <pre>{@code
  * try (GlideServer server = GlideServer.builder()
@@ -50,6 +65,12 @@ public final class GlideServer implements AutoCloseable {
     private static final String OPENAPI = "/io/github/glidejava/diffusion/serve/openapi.json";
     /** Events waiting for a slow client beyond which its progress and previews are dropped. */
     private static final int MAX_PENDING_EVENTS = 64;
+    /** Idle seconds after which an events stream gets a comment (a closed connection is only seen on a write). */
+    private static final int KEEP_ALIVE_SECONDS = 15;
+    /** The same for a stream that owns its job: its disconnection must cancel a queued job soon. */
+    private static final int OWNER_KEEP_ALIVE_SECONDS = 1;
+    private static final String EVENT_STREAM = "text/event-stream";
+    private static final Set<String> STATE_CHANGING = Set.of("POST", "PUT", "PATCH", "DELETE");
 
     private final String host;
     private final int port;
@@ -58,6 +79,9 @@ public final class GlideServer implements AutoCloseable {
     private final int previewEvery;
     private final int keptJobs;
     private final TrainingMonitor training;
+    private final Set<String> allowedOrigins;
+    private final Set<String> allowedHosts;
+    private final boolean loopback;
     private final Map<String, Job> jobs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final AtomicLong nextId = new AtomicLong(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -70,6 +94,9 @@ public final class GlideServer implements AutoCloseable {
         this.previewEvery = b.previewEvery;
         this.keptJobs = b.keptJobs;
         this.training = b.trainDir == null ? null : new TrainingMonitor(b.trainDir);
+        this.allowedOrigins = Set.copyOf(b.allowedOrigins);
+        this.allowedHosts = Set.copyOf(b.allowedHosts);
+        this.loopback = isLoopback(b.host);
         Map<String, ServedModel> m = new LinkedHashMap<>();
         b.pipelines.forEach((name, p) -> m.put(name, new ServedModel(name, p, b.queueCapacity)));
         this.models = Collections.unmodifiableMap(m);
@@ -140,6 +167,15 @@ public final class GlideServer implements AutoCloseable {
     // ---- routes ---------------------------------------------------------------------------------------------------
 
     private void routes(Javalin a) {
+        a.before(this::guard);
+        // CORS preflight: answered for the allowed origins only (guard has set their headers)
+        a.options("/api/*", ctx -> {
+            String origin = ctx.header("Origin");
+            if (origin != null && !allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
+                throw crossSite("Origin " + origin + " is not this server's");
+            }
+            ctx.header("Allow", "GET, POST, OPTIONS").status(204);
+        });
         a.exception(ApiException.class, (e, ctx) -> {
             if (e.retryAfterSeconds != null) {
                 ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds));
@@ -227,7 +263,78 @@ public final class GlideServer implements AutoCloseable {
                 + " /api/openapi.json)";
     }
 
+    // ---- cross-site requests and DNS rebinding --------------------------------------------------------------------
+
+    /**
+     * Refuses, before any route runs, what a browser would send on another site's behalf: a request addressed to a
+     * host name that is not this machine's (DNS rebinding: a site whose name now resolves to 127.0.0.1 reading and
+     * driving the API), and a state-changing request from another origin (cross-site request forgery; reading is
+     * kept from other sites by sending no CORS headers).
+     */
+    private void guard(Context ctx) {
+        String hostHeader = ctx.header("Host");
+        if (loopback && hostHeader != null && !hostAllowed(hostHeader)) {
+            throw new ApiException(403, null, "Host '" + hostHeader + "' refused: this server is bound to " + host
+                    + " and answers requests addressed to localhost or a loopback address only (a guard against DNS"
+                    + " rebinding); open http://" + (host.contains(":") ? "[" + host + "]" : host) + ":"
+                    + ctx.req().getLocalPort() + "/, or allow the name with --allow-host NAME");
+        }
+        String origin = ctx.header("Origin");
+        if (origin != null && allowedOrigins.contains(origin.toLowerCase(Locale.ROOT))) {
+            ctx.header("Access-Control-Allow-Origin", origin).header("Vary", "Origin");
+            if (ctx.req().getMethod().equals("OPTIONS")) {
+                ctx.header("Access-Control-Allow-Methods", "GET, POST")
+                        .header("Access-Control-Allow-Headers", "Content-Type, Accept")
+                        .header("Access-Control-Max-Age", "600");
+            }
+            return;
+        }
+        if (!STATE_CHANGING.contains(ctx.req().getMethod())) {
+            return;
+        }
+        if (origin != null && !origin.equalsIgnoreCase("http://" + hostHeader)) {
+            throw crossSite("Origin " + origin + " is not this server's (http://" + hostHeader + ")");
+        }
+        String site = ctx.header("Sec-Fetch-Site");
+        if (origin == null && ("cross-site".equals(site) || "same-site".equals(site))) {
+            throw crossSite("the browser marks it Sec-Fetch-Site: " + site);
+        }
+    }
+
+    private static ApiException crossSite(String why) {
+        return new ApiException(403, null, "cross-site request refused: " + why + "; a page on another site may not"
+                + " drive this server. To allow a site, start glide serve with --allow-origin ORIGIN (e.g."
+                + " --allow-origin http://localhost:3000)");
+    }
+
+    /** Whether a Host header names this machine: localhost, a loopback address, the bound host or an allowed one. */
+    private boolean hostAllowed(String hostHeader) {
+        String name = hostHeader.trim().toLowerCase(Locale.ROOT);
+        if (name.startsWith("[")) {
+            int end = name.indexOf(']');
+            name = end < 0 ? name : name.substring(1, end);
+        } else if (name.indexOf(':') >= 0 && name.indexOf(':') == name.lastIndexOf(':')) {
+            name = name.substring(0, name.indexOf(':'));
+        }
+        return name.equals("localhost") || name.endsWith(".localhost") || name.equals(host.toLowerCase(Locale.ROOT))
+                || name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}") || name.equals("::1")
+                || name.equals("0:0:0:0:0:0:0:1") || allowedHosts.contains(name);
+    }
+
+    /** Whether the bind address is a loopback one; a name is resolved once here, at build time. */
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    // ---- jobs -----------------------------------------------------------------------------------------------------
+
     private void submit(Context ctx) throws IOException {
+        // asked for as an event stream, the job belongs to this connection (stream, below)
+        boolean stream = EVENT_STREAM.equals(ctx.header("Accept"));
         JobRequest.Fields fields;
         String type = ctx.contentType() == null ? "" : ctx.contentType();
         if (type.startsWith("multipart/form-data")) {
@@ -262,14 +369,15 @@ public final class GlideServer implements AutoCloseable {
         Job job = new Job(Long.toString(nextId.getAndIncrement()), request, previewEvery);
         request.model().submit(job);
         remember(job);
-        json(ctx.status(202).header("Location", "/api/jobs/" + job.id), job.snapshot());
+        ctx.header("Location", "/api/jobs/" + job.id);
+        if (stream) {
+            new SseHandler(0, client -> stream(client, job, true)).handle(ctx);
+            return;
+        }
+        json(ctx.status(202), job.snapshot());
     }
 
-    /**
-     * Streams a job's events to one client. The job hands events to a queue and a sender thread of this client
-     * writes them, so a slow or stalled client never holds up sampling; when the client falls too far behind,
-     * progress and previews are dropped, never the final event.
-     */
+    /** {@code GET /api/jobs/{id}/events}: a job's events for a watcher (closing the stream leaves the job be). */
     private void events(SseClient client) {
         Job job;
         try {
@@ -279,13 +387,30 @@ public final class GlideServer implements AutoCloseable {
             client.close();
             return;
         }
+        stream(client, job, false);
+    }
+
+    /**
+     * Streams a job's events to one client. The job hands events to a queue and a sender thread of this client
+     * writes them, so a slow or stalled client never holds up sampling; when the client falls too far behind,
+     * progress and previews are dropped, never the final event. When the client {@code owns} the job (it submitted
+     * it as a stream), its going away cancels the job: a closed connection shows as a failed write, so the stream
+     * gets a comment every second while nothing else is sent.
+     */
+    private void stream(SseClient client, Job job, boolean owns) {
         LinkedBlockingDeque<Job.Event> queue = new LinkedBlockingDeque<>();
         Consumer<Job.Event> listener = e -> {
             if (queue.size() < MAX_PENDING_EVENTS || isFinal(e.name())) {
                 queue.offerLast(e);
             }
         };
-        client.onClose(() -> job.unlisten(listener));
+        client.onClose(() -> {
+            job.unlisten(listener);
+            if (owns) {
+                // false when the job has ended, e.g. when this stream closes after the final event
+                job.cancel();
+            }
+        });
         Map<String, Object> now = job.listen(listener);
         // the snapshot goes first, before any event that followed it
         queue.offerFirst(new Job.Event("state", now));
@@ -294,10 +419,11 @@ public final class GlideServer implements AutoCloseable {
             queue.offerLast(new Job.Event(state, now));
         }
         client.keepAlive();
+        int keepAlive = owns ? OWNER_KEEP_ALIVE_SECONDS : KEEP_ALIVE_SECONDS;
         Thread sender = new Thread(() -> {
             try {
                 while (!client.terminated()) {
-                    Job.Event e = queue.poll(15, TimeUnit.SECONDS);
+                    Job.Event e = queue.poll(keepAlive, TimeUnit.SECONDS);
                     if (e == null) {
                         client.sendComment("keep-alive");
                         continue;
@@ -397,6 +523,8 @@ public final class GlideServer implements AutoCloseable {
         private int previewEvery = 5;
         private int keptJobs = 100;
         private Path trainDir;
+        private final Set<String> allowedOrigins = new LinkedHashSet<>();
+        private final Set<String> allowedHosts = new LinkedHashSet<>();
 
         private Builder() {
         }
@@ -469,6 +597,47 @@ public final class GlideServer implements AutoCloseable {
         /** A {@code glide train} output directory to monitor (loss curve, latest samples); default none. */
         public Builder trainDir(Path dir) {
             this.trainDir = dir;
+            return this;
+        }
+
+        /**
+         * Lets pages of {@code origin} (scheme, host and port, e.g. {@code http://localhost:3000}) use the API from a
+         * browser: their requests are not refused as cross-site and get CORS headers. Repeatable; default none.
+         */
+        public Builder allowOrigin(String origin) {
+            Objects.requireNonNull(origin, "origin");
+            String how = "; give scheme, host and port only, e.g. http://localhost:3000";
+            URI u;
+            try {
+                u = new URI(origin.trim());
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("'" + origin + "' is not an origin (" + e.getMessage() + ")" + how);
+            }
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https") || u.getHost() == null || u.getUserInfo() != null
+                    || u.getQuery() != null || u.getFragment() != null
+                    || !(u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/"))) {
+                throw new IllegalArgumentException("'" + origin + "' is not an origin" + how);
+            }
+            int defaultPort = scheme.equals("http") ? 80 : 443;
+            // as a browser writes it: lower case, no default port, no slash
+            allowedOrigins.add(scheme + "://" + u.getHost().toLowerCase(Locale.ROOT)
+                    + (u.getPort() < 0 || u.getPort() == defaultPort ? "" : ":" + u.getPort()));
+            return this;
+        }
+
+        /**
+         * A host name that requests to a loopback-bound server may be addressed to besides localhost and the loopback
+         * addresses (e.g. a name a reverse proxy passes on). Repeatable; default none.
+         */
+        public Builder allowHost(String name) {
+            Objects.requireNonNull(name, "name");
+            String n = name.trim().toLowerCase(Locale.ROOT);
+            if (n.isEmpty() || !n.matches("[a-z0-9._\\-]+")) {
+                throw new IllegalArgumentException("'" + name + "' is not a host name; give the name alone, without"
+                        + " scheme or port, e.g. studio.internal");
+            }
+            allowedHosts.add(n);
             return this;
         }
 

@@ -34,6 +34,13 @@ class ServeCommandTest {
         r = run("serve", "--model", "a=x.pt", "--model", "a=y.pt");
         assertEquals("2", r[0], r[2]);
         assertTrue(r[2].contains("two --model values are named 'a'"), r[2]);
+        r = run("serve", "--allow-origin", "localhost:3000");
+        assertEquals("2", r[0], r[2]);
+        assertTrue(r[2].contains("--allow-origin: 'localhost:3000' is not an origin; give scheme, host and port"),
+                r[2]);
+        r = run("serve", "--allow-host", "http://studio:80");
+        assertEquals("2", r[0], r[2]);
+        assertTrue(r[2].contains("--allow-host: 'http://studio:80' is not a host name"), r[2]);
     }
 
     @Test

@@ -5,12 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 
 import io.github.glidejava.core.image.PngFiles;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
@@ -38,7 +48,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The page of {@code glide serve} in headless Chromium (Selenium, Debian's {@code chromium} and
  * {@code chromium-driver}), against a server on 127.0.0.1 with the fixtures' tiny models: generate and watch the
- * progress and the image arrive, cancel a running job, paint a mask and inpaint. Screenshots of each step go to
+ * progress and the image arrive, cancel a running job, paint a mask and inpaint; a page of another site that tries to
+ * submit and cancel jobs gets nowhere. Screenshots of each step go to
  * {@code target/screenshots/}. Without Chromium or chromedriver the tests are skipped, except under {@code CI=true},
  * where they fail.
  */
@@ -236,6 +247,67 @@ class ServeBrowserTest {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------------
+
+    @Test
+    void aPageOfAnotherSiteCanNeitherSubmitNorCancelJobs() throws Exception {
+        String api = server.url() + "api/";
+        String url = server.url().substring(0, server.url().length() - 1);
+        // a job that runs for long, for the other site to try to cancel
+        String running = ServeApiTest.JSON.readTree(ServeApiTest.post(api + "jobs", Map.of("model", "tiny",
+                "prompt", "a long job", "steps", 1000, "numImages", 8)).body()).get("id").asText();
+        ServeApiTest.awaitState(url, running, "running");
+        int jobs = jobs(url).size();
+        // the other site: http://localhost:PORT, a page whose requests need no preflight (no-cors fetches of
+        // text/plain, a multipart form) and one that does (JSON)
+        String page = "<!doctype html><title>another site</title>"
+                + "<form id='f' method='post' enctype='multipart/form-data' action='" + api + "jobs'>"
+                + "<input name='model' value='tiny'><input name='prompt' value='a form of another site'></form>"
+                + "<script>window.results = [];"
+                + "const plain = (path, body) => fetch('" + api + "' + path, {method: 'POST', mode: 'no-cors',"
+                + " headers: {'Content-Type': 'text/plain'}, body: body}).then(() => results.push(path + ' sent'),"
+                + " e => results.push(path + ' failed'));"
+                + "plain('jobs', JSON.stringify({model: 'tiny', prompt: 'a fetch of another site'}));"
+                + "plain('jobs/" + running + "/cancel', '{}');"
+                + "fetch('" + api + "jobs', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+                + " body: JSON.stringify({model: 'tiny', prompt: 'cors'})}).then(r => results.push('cors read '"
+                + " + r.status), e => results.push('cors refused'));</script>";
+        HttpServer other = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        other.createContext("/", exchange -> {
+            byte[] b = page.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, b.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(b);
+            }
+        });
+        other.start();
+        try {
+            driver.get("http://localhost:" + other.getAddress().getPort() + "/");
+            waitUntil(d -> ((Number) js("return window.results ? window.results.length : 0")).intValue() == 3);
+            @SuppressWarnings("unchecked")
+            List<String> results = (List<String>) js("return window.results");
+            assertTrue(results.contains("cors refused"), results.toString());
+            // the form: a top-level navigation, which shows the server's refusal
+            js("document.getElementById('f').submit()");
+            waitUntil(d -> d.getPageSource().contains("cross-site request refused"));
+            shot("cross-site-form-refused");
+        } finally {
+            other.stop(0);
+        }
+        assertEquals(jobs, jobs(url).size(), "no job was submitted from the other site");
+        // running still, or done on a fast machine: not cancelled
+        String state = ServeApiTest.JSON.readTree(ServeApiTest.send(HttpRequest.newBuilder(
+                URI.create(api + "jobs/" + running)).GET()).body()).get("state").asText();
+        assertTrue(state.equals("running") || state.equals("done"), "the other site did not cancel job " + running
+                + ": " + state);
+        ServeApiTest.post(api + "jobs/" + running + "/cancel", Map.of());
+        ServeApiTest.await(url, running);
+    }
+
+    private static JsonNode jobs(String url) throws Exception {
+        return ServeApiTest.JSON.readTree(ServeApiTest.send(HttpRequest.newBuilder(URI.create(url + "/api/jobs"))
+                .GET()).body()).get("jobs");
+    }
 
     private static void type(String id, String text) {
         WebElement e = driver.findElement(By.id(id));
