@@ -120,8 +120,6 @@ def main():
                 raise SystemExit(f"CLIP parameter {n} is not initialised (max |v| {p.abs().max().item():.3g})")
         clip.image_encoder.eval()
         clip.text_encoder.eval()
-        for p in list(clip.image_encoder.parameters()) + list(clip.text_encoder.parameters()):
-            p.requires_grad_(False)  # the gradient wrt x only, as the Java side (no parameter gradients kept)
         clip_params = sum(p.numel() for p in clip.image_encoder.parameters()) + \
             sum(p.numel() for p in clip.text_encoder.parameters())
         if clip.config["image_size"] != size:
