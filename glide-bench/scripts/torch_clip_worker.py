@@ -13,11 +13,12 @@ classifier-free guidance. `clip` adds `cond_fn = clip_model.cond_fn([prompt], 3.
 `create_clip_model` with config.yaml (or --clip-config, JSON being YAML): the gradient of the CLIP score wrt x at the
 un-respaced timestep, times the variance (condition_mean). The text embedding is computed once, when cond_fn is made.
 
-Weights are random: PyTorch's / glide's own initialisation, and every parameter the U-Net initialises to zero
-(zero_module: each ResBlock's last conv, attention proj_out, the output conv) filled with uniform values of
-bound 1/sqrt(fan_in) (1/8 for vectors), as glide-bench's RandomWeights does, so the gradient is not zero; the text transformer's
-positional_embedding / padding_embedding, which glide leaves uninitialised (th.empty), get normal(0.01) as in glide-java,
-and the CLIP Affine weights, also left th.empty, get normal(Affine.std), the std the module computes for them.
+Weights are random: PyTorch's / glide's own initialisation, and every U-Net parameter that starts all zero
+(zero_module: each ResBlock's last conv, attention proj_out, the output conv; also the norm biases) filled with
+uniform values of bound 1/sqrt(fan_in) (1/8 for vectors), as glide-bench's RandomWeights does, so the gradient is
+not zero. The text transformer's positional_embedding / padding_embedding, which glide leaves uninitialised
+(th.empty), get normal(0.01) as in glide-java; the CLIP Affine weights, also left th.empty, get normal(Affine.std),
+the std the module computes for them.
 --tiny: a small U-Net (16x16, 32 channels, mult 1,2, 1 res block, attention at 8, text 32 x 1 layer) with the
 fixture CLIP config (--clip-config, default ../shared/glide-ref/clip/config_tiny.json beside --peer) to check the
 protocol in seconds.
