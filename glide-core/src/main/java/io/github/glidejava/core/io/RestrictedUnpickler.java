@@ -75,8 +75,12 @@ final class RestrictedUnpickler {
         }
     }
 
-    /** A Python tuple: immutable, hashable when its items are. */
-    record Tuple(List<Object> items, int depth) {
+    /**
+     * A Python tuple: immutable, hashable when its items are. Hashability and the hash are worked out once, when the
+     * tuple is made, from its items' own: a pickle can nest shared tuples (DUP, then TUPLE2, again and again), and
+     * walking such a structure item by item would cost time exponential in its depth.
+     */
+    record Tuple(List<Object> items, int depth, boolean hashable, int hash) {
         Object get(int i) {
             return items.get(i);
         }
@@ -87,12 +91,12 @@ final class RestrictedUnpickler {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Tuple t && t.items.equals(items);
+            return this == o || o instanceof Tuple t && t.hash == hash && t.items.equals(items);
         }
 
         @Override
         public int hashCode() {
-            return items.hashCode();
+            return hash;
         }
     }
 
@@ -364,12 +368,7 @@ final class RestrictedUnpickler {
             return true;
         }
         if (k instanceof Tuple t) {
-            for (Object o : t.items()) {
-                if (!hashable(o)) {
-                    return false;
-                }
-            }
-            return true;
+            return t.hashable();
         }
         return false;
     }
@@ -384,8 +383,13 @@ final class RestrictedUnpickler {
         if (depth > MAX_TUPLE_DEPTH) {
             throw error("tuples nested deeper than " + MAX_TUPLE_DEPTH);
         }
-        // not List.copyOf: tuples may hold None (null)
-        return new Tuple(Collections.unmodifiableList(new ArrayList<>(items)), depth);
+        boolean hashable = true;
+        for (Object o : items) {
+            hashable &= hashable(o);
+        }
+        // not List.copyOf: tuples may hold None (null); the hash is List.hashCode's over the items' cached hashes
+        List<Object> copy = Collections.unmodifiableList(new ArrayList<>(items));
+        return new Tuple(copy, depth, hashable, copy.hashCode());
     }
 
     private long integer(Object o, String what) throws TorchCheckpointFormatException {
