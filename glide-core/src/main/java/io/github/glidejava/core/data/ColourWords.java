@@ -1,6 +1,5 @@
 package io.github.glidejava.core.data;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,6 +23,8 @@ import io.github.glidejava.core.image.RgbImage;
 final class ColourWords {
     /** Names and their palette colours. */
     static final Map<String, int[]> PALETTE = new LinkedHashMap<>();
+    private static final String[] NAMES;
+    private static final int[][] COLOURS;
     /** Words that already name a colour: a caption with one of them is left as it is. */
     static final Set<String> WORDS;
     static final double MIN_SHARE = 0.4;
@@ -42,6 +43,8 @@ final class ColourWords {
         PALETTE.put("brown", new int[] {135, 85, 45});
         PALETTE.put("black", new int[] {35, 35, 35});
         PALETTE.put("grey", new int[] {150, 150, 150});
+        NAMES = PALETTE.keySet().toArray(new String[0]);
+        COLOURS = PALETTE.values().toArray(new int[0][]);
         Set<String> words = new LinkedHashSet<>(PALETTE.keySet());
         words.addAll(List.of("white", "gray", "violet", "gold", "golden", "silver", "cyan", "magenta", "turquoise"));
         WORDS = Set.copyOf(words);
@@ -54,8 +57,7 @@ final class ColourWords {
     static Optional<String> dominant(RgbImage picture) {
         byte[] d = picture.data();
         int plane = picture.height() * picture.width();
-        int[] counts = new int[PALETTE.size()];
-        int[][] colours = PALETTE.values().toArray(new int[0][]);
+        int[] counts = new int[NAMES.length];
         int foreground = 0;
         for (int i = 0; i < plane; i++) {
             int r = d[i] & 0xFF;
@@ -67,10 +69,10 @@ final class ColourWords {
             foreground++;
             int best = 0;
             long bestDist = Long.MAX_VALUE;
-            for (int k = 0; k < colours.length; k++) {
-                long dr = r - colours[k][0];
-                long dg = g - colours[k][1];
-                long db = b - colours[k][2];
+            for (int k = 0; k < COLOURS.length; k++) {
+                long dr = r - COLOURS[k][0];
+                long dg = g - COLOURS[k][1];
+                long db = b - COLOURS[k][2];
                 long dist = dr * dr + dg * dg + db * db;
                 if (dist < bestDist) {
                     bestDist = dist;
@@ -88,8 +90,7 @@ final class ColourWords {
                 top = k;
             }
         }
-        return counts[top] >= MIN_SHARE * foreground ? Optional.of(new ArrayList<>(PALETTE.keySet()).get(top))
-                : Optional.empty();
+        return counts[top] >= MIN_SHARE * foreground ? Optional.of(NAMES[top]) : Optional.empty();
     }
 
     /** The captions, each followed by its coloured form ("yellow " + caption) unless it names a colour already. */

@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Broadcast;
 
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.core.data.CaptionedImageDataset;
@@ -33,8 +34,8 @@ import io.github.glidejava.core.io.StateDict;
 import io.github.glidejava.core.text.BpeTokenizer;
 import io.github.glidejava.core.text.TokenBatch;
 import io.github.glidejava.diffusion.GaussianDiffusion;
-import io.github.glidejava.diffusion.loss.TrainingLosses;
 import io.github.glidejava.diffusion.SeededNoise;
+import io.github.glidejava.diffusion.loss.TrainingLosses;
 import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.diffusion.resample.LossAwareSampler;
 import io.github.glidejava.diffusion.resample.Sample;
@@ -269,7 +270,7 @@ public final class GlideTrainer {
             // picture's mean colour and the model must take that colour from the caption, not from x_t
             INDArray offset = new SeededNoise(rng.nextLong()).next(images.size(0), images.size(1))
                     .muli(recipe.noiseOffset());
-            org.nd4j.linalg.factory.Broadcast.add(noise, offset, noise, 0, 1);
+            Broadcast.add(noise, offset, noise, 0, 1);
         }
         INDArray lowRes = config.superRes() ? LowResolution.of(images) : null;
         return new TrainingStep.Inputs(images, draw.timesteps(), noise, tokens.tokens(), tokens.mask(), lowRes,
