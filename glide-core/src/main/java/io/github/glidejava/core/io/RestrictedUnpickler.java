@@ -387,9 +387,11 @@ final class RestrictedUnpickler {
         for (Object o : items) {
             hashable &= hashable(o);
         }
-        // not List.copyOf: tuples may hold None (null); the hash is List.hashCode's over the items' cached hashes
+        // not List.copyOf: tuples may hold None (null). The hash is List.hashCode's over the items' own (cached for
+        // tuples), and only for a hashable tuple: a list may hold itself (APPEND of a DUP), and hashing it would
+        // never end; an unhashable tuple is never a dict key, so it needs no hash
         List<Object> copy = Collections.unmodifiableList(new ArrayList<>(items));
-        return new Tuple(copy, depth, hashable, copy.hashCode());
+        return new Tuple(copy, depth, hashable, hashable ? copy.hashCode() : 0);
     }
 
     private long integer(Object o, String what) throws TorchCheckpointFormatException {
