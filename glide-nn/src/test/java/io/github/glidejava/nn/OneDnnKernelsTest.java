@@ -15,6 +15,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
+import io.github.glidejava.nn.ops.Precision;
+import io.github.glidejava.nn.ops.kernels.DnnlConv;
 import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
@@ -146,5 +148,69 @@ class OneDnnKernelsTest {
         assertClose("tiny Text2ImUNet forward, oneDNN kernels", expected, kernels.run(() -> model.forward(kernels, in)),
                 1e-5);
         assertClose("tiny Text2ImUNet default forward", expected, model.forward(in), 1e-5);
+    }
+
+    /** kxk convolutions as oneDNN primitives: padded and unpadded, strided, non-square, with and without bias. */
+    @Test
+    void convolutionPrimitivesMatchNd4jAndTheOptionsStayClose() {
+        Nd4j.getRandom().setSeed(3);
+        // {N, C, H, W, O, k, stride, padding}
+        int[][] cases = {{2, 8, 9, 7, 5, 3, 1, 1}, {3, 16, 8, 8, 16, 3, 2, 1}, {1, 4, 6, 10, 6, 3, 1, 0},
+                {2, 32, 64, 32, 16, 3, 1, 1}, {2, 3, 5, 5, 4, 1, 2, 0}};
+        for (int[] c : cases) {
+            INDArray x = Nd4j.randn(DataType.FLOAT, c[0], c[1], c[2], c[3]);
+            INDArray w = Nd4j.randn(DataType.FLOAT, c[5], c[5], c[1], c[4]);
+            INDArray bias = Nd4j.randn(DataType.FLOAT, c[4]);
+            String what = "conv " + java.util.Arrays.toString(c);
+            INDArray expected = plain.conv2d(x, w, bias, c[6], c[7]);
+            assertClose(what, expected, fast.conv2d(x, w, bias, c[6], c[7]), 1e-5);
+            assertClose(what + " without bias", plain.conv2d(x, w, null, c[6], c[7]),
+                    fast.conv2d(x, w, null, c[6], c[7]), 1e-5);
+            INDArray view = Nd4j.randn(DataType.FLOAT, c[0], c[1] + 2, c[2], c[3])
+                    .get(NDArrayIndex.all(), NDArrayIndex.interval(1, c[1] + 1), NDArrayIndex.all(), NDArrayIndex.all());
+            assertClose(what + " of a view", plain.conv2d(view, w, bias, c[6], c[7]),
+                    fast.conv2d(view, w, bias, c[6], c[7]), 1e-5);
+            // the opt-in precisions: Winograd (on the 2 x 64 x 32 case) near float32 round-off, bf16 to ~3 digits
+            EagerOps winograd = new EagerOps(k -> null, true, Precision.WINOGRAD);
+            EagerOps bf16 = new EagerOps(k -> null, true, Precision.BF16);
+            assertClose(what + " winograd", expected, winograd.conv2d(x, w, bias, c[6], c[7]), 1e-4);
+            INDArray lowered = bf16.conv2d(x, w, bias, c[6], c[7]);
+            assertClose(what + " bf16", expected, lowered, 3e-2);
+            if (c[5] == 3) {
+                assertFalse(expected.equalsWithEps(lowered, 1e-6), what + ": bf16 must actually round");
+            }
+        }
+    }
+
+    /** The backward of kxk convolutions through oneDNN's primitives equals ND4J's conv2d_bp's. */
+    @Test
+    void convolutionBackwardMatchesNd4j() {
+        Nd4j.getRandom().setSeed(4);
+        int[][] cases = {{2, 8, 9, 7, 5, 3, 1, 1}, {3, 16, 8, 8, 16, 3, 2, 1}, {1, 4, 6, 10, 6, 3, 1, 0}};
+        for (int[] c : cases) {
+            INDArray x = Nd4j.randn(DataType.FLOAT, c[0], c[1], c[2], c[3]);
+            INDArray w = Nd4j.randn(DataType.FLOAT, c[5], c[5], c[1], c[4]);
+            INDArray bias = Nd4j.randn(DataType.FLOAT, c[4]);
+            INDArray y = plain.conv2d(x, w, bias, c[6], c[7]);
+            INDArray g = Nd4j.randn(DataType.FLOAT, y.shape());
+            INDArray gx = Nd4j.create(DataType.FLOAT, x.shape());
+            INDArray gw = Nd4j.create(DataType.FLOAT, w.shape());
+            INDArray gb = Nd4j.create(DataType.FLOAT, bias.shape());
+            Nd4j.exec(org.nd4j.linalg.api.ops.DynamicCustomOp.builder("conv2d_bp").addInputs(x, w, bias, g)
+                    .addOutputs(gx, gw, gb).addIntegerArguments(c[5], c[5], c[6], c[6], c[7], c[7], 1, 1, 0, 0, 0)
+                    .build());
+            INDArray dx = Nd4j.create(DataType.FLOAT, x.shape());
+            INDArray dw = Nd4j.create(DataType.FLOAT, w.shape());
+            INDArray db = Nd4j.create(DataType.FLOAT, bias.shape());
+            assertTrue(DnnlConv.backwardData(g, w, c[6], c[7], dx));
+            assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], dw, db));
+            String what = "conv backward " + java.util.Arrays.toString(c);
+            assertClose(what + " dx", gx, dx, 1e-5);
+            assertClose(what + " dw", gw, dw, 1e-5);
+            assertClose(what + " db", gb, db, 1e-5);
+            INDArray dw2 = Nd4j.create(DataType.FLOAT, w.shape());
+            assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], dw2, null));
+            assertClose(what + " dw without bias", gw, dw2, 1e-5);
+        }
     }
 }

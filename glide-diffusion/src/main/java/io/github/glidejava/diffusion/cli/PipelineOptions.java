@@ -21,6 +21,7 @@ import io.github.glidejava.diffusion.pipeline.PipelineSettings;
 import io.github.glidejava.diffusion.pipeline.GlideResult;
 import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.GlideModelKind;
 import picocli.CommandLine;
@@ -87,6 +88,12 @@ final class PipelineOptions {
             description = "Factor on the upsampler's initial noise; 1.0 is sharper but grainier"
                     + " (default: ${DEFAULT-VALUE}).")
     double upsampleTemperature;
+
+    @Option(names = "--precision", paramLabel = "fp32|winograd|bf16", converter = PrecisionConverter.class,
+            defaultValue = "fp32", description = "How the convolutions compute: fp32 (default, exact), winograd"
+            + " (float32 with Winograd's algorithm on large feature maps) or bf16 (bfloat16 inputs and weights,"
+            + " fast on CPUs with AVX-512 BF16); the last two are faster and less exact.")
+    Precision precision;
 
     @Option(names = "--eta", paramLabel = "ETA", description = "eta of the base sampler: ddim (default 0,"
             + " deterministic) and euler_a (default 1); 1 makes DDIM as random as DDPM.")
@@ -236,7 +243,7 @@ final class PipelineOptions {
             b.tokenizerDir(tokenizer);
         }
         b.steps(steps).upsampleSteps(upsampleSteps).upsampleTemperature(upsampleTemperature)
-                .imagesPerPrompt(numImages);
+                .imagesPerPrompt(numImages).precision(precision);
         if (seed != null) {
             b.seed(seed);
         }
@@ -342,6 +349,17 @@ final class PipelineOptions {
         public SamplerType convert(String value) {
             try {
                 return SamplerType.named(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    static final class PrecisionConverter implements CommandLine.ITypeConverter<Precision> {
+        @Override
+        public Precision convert(String value) {
+            try {
+                return Precision.parse(value);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.TypeConversionException(e.getMessage());
             }

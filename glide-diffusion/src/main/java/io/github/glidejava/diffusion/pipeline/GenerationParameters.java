@@ -10,6 +10,8 @@ import java.util.Objects;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.github.glidejava.nn.ops.Precision;
+
 /**
  * Everything that determines a pipeline call's images: written into every PNG the pipeline saves (see
  * {@link #toPngText(int)}) so that an image says how it was made.
@@ -30,6 +32,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param upsampleSamplerOptions the same for the upsampling sampler, null without upsampler
  * @param clipGuidanceScale      CLIP guidance scale of the base stage, null without CLIP guidance (then
  *                               {@code guidanceScale} is 1: no classifier-free guidance)
+ * @param precision              how the convolutions computed when not exactly in float32 ("winograd", "bf16"),
+ *                               null for float32
  */
 public record GenerationParameters(
         String task,
@@ -49,7 +53,8 @@ public record GenerationParameters(
         int height,
         Map<String, Object> samplerOptions,
         Map<String, Object> upsampleSamplerOptions,
-        Double clipGuidanceScale) {
+        Double clipGuidanceScale,
+        String precision) {
 
     /** PNG text key holding these parameters as JSON. */
     public static final String PNG_KEY = "glide";
@@ -71,7 +76,7 @@ public record GenerationParameters(
                                 Map<String, Object> samplerOptions, Map<String, Object> upsampleSamplerOptions) {
         this(task, prompt, seed, baseModel, sampler, steps, guidanceScale, upsampler, upsampleSampler, upsampleSteps,
                 upsampleTemperature, imagesPerPrompt, batchSize, width, height, samplerOptions, upsampleSamplerOptions,
-                null);
+                null, null);
     }
 
     /**
@@ -88,7 +93,8 @@ public record GenerationParameters(
                 u ? upsampler.name() : null, u ? s.upsampleSampler(upsampler.kind()).configName() : null,
                 u ? s.upsampleSteps() : null, u ? s.upsampleTemperature() : 0, s.imagesPerPrompt(), batchSize,
                 width, height, b ? s.samplerOptions().describe() : null,
-                u ? s.upsampleSamplerOptions().describe() : null, clip);
+                u ? s.upsampleSamplerOptions().describe() : null, clip,
+                s.precision() == Precision.FP32 ? null : s.precision().id());
     }
 
     /** The parameters as an ordered map (JSON field names = record component names). */
@@ -113,6 +119,9 @@ public record GenerationParameters(
         m.put("upsampleSamplerOptions", upsampleSamplerOptions);
         if (clipGuidanceScale != null) {
             m.put("clipGuidanceScale", clipGuidanceScale);
+        }
+        if (precision != null) {
+            m.put("precision", precision);
         }
         return m;
     }
@@ -158,7 +167,8 @@ public record GenerationParameters(
                     j.get("upsampleTemperature").asDouble(), j.get("imagesPerPrompt").asInt(),
                     j.get("batchSize").asInt(), j.get("width").asInt(), j.get("height").asInt(),
                     options(j, "samplerOptions"), options(j, "upsampleSamplerOptions"),
-                    j.hasNonNull("clipGuidanceScale") ? j.get("clipGuidanceScale").asDouble() : null);
+                    j.hasNonNull("clipGuidanceScale") ? j.get("clipGuidanceScale").asDouble() : null,
+                    text(j, "precision"));
         } catch (IOException | NullPointerException e) {
             throw new IllegalArgumentException("the '" + PNG_KEY + "' text entry is not glide-java's parameter JSON: "
                     + json, e);

@@ -305,7 +305,8 @@ public final class GlidePipeline {
             UNetInputs<INDArray> in = UNetInputs.of(x, t, tokens.tokens(), tokens.mask());
             in = lowRes == null ? in : in.withLowRes(lowRes);
             in = inpaint == null ? in : in.withInpaint(inpaint.maskedImage(), inpaint.mask());
-            return text == null ? m.unet().forward(in) : m.unet().forward(in, text);
+            return text == null ? m.unet().forward(in, settings.precision())
+                    : m.unet().forward(in, text, settings.precision());
         };
         int s = m.imageSize();
         INDArray xT = noise.next(rows, 3, s, s);

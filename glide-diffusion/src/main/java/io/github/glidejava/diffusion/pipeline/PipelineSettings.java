@@ -5,6 +5,7 @@ import java.util.Objects;
 import io.github.glidejava.core.image.InpaintMasks;
 import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.unet.GlideModelKind;
 
 /**
@@ -29,6 +30,7 @@ import io.github.glidejava.nn.unet.GlideModelKind;
  * @param stepCallback           sees every step's tensors and may cancel; null for none
  * @param clipGuidanceScale      CLIP guidance of the base stage (glide-text2im's clip_guided notebook), or null for
  *                               none; with it the base stage samples without classifier-free guidance
+ * @param precision              how the models' convolutions compute ({@link Precision#FP32}, exact, by default)
  */
 public record PipelineSettings(
         SamplerType sampler,
@@ -45,7 +47,8 @@ public record PipelineSettings(
         InpaintMasks.Source maskSource,
         ProgressListener progress,
         PipelineStepCallback stepCallback,
-        Double clipGuidanceScale) {
+        Double clipGuidanceScale,
+        Precision precision) {
 
     /** glide-text2im's text-to-image notebook values. */
     public static final String DEFAULT_STEPS = "100";
@@ -61,6 +64,7 @@ public record PipelineSettings(
         Objects.requireNonNull(upsampleSamplerOptions, "upsampleSamplerOptions");
         Objects.requireNonNull(maskSource, "maskSource");
         Objects.requireNonNull(progress, "progress");
+        Objects.requireNonNull(precision, "precision");
         if (steps.isBlank() || steps.trim().equals("0")) {
             throw new IllegalArgumentException("steps must be at least 1 (e.g. \"100\", GLIDE's default), got '"
                     + steps + "'");
@@ -164,6 +168,7 @@ public record PipelineSettings(
         private ProgressListener progress = ProgressListener.NONE;
         private PipelineStepCallback stepCallback;
         private Double clipGuidanceScale;
+        private Precision precision = Precision.FP32;
 
         Setters() {
         }
@@ -190,6 +195,7 @@ public record PipelineSettings(
             progress = s.progress();
             stepCallback = s.stepCallback();
             clipGuidanceScale = s.clipGuidanceScale();
+            precision = s.precision();
             return self();
         }
 
@@ -197,7 +203,7 @@ public record PipelineSettings(
         public PipelineSettings settings() {
             return new PipelineSettings(sampler, steps, samplerOptions, upsampleSampler, upsampleSteps,
                     upsampleSamplerOptions, guidanceScale, upsampleTemperature, seed, imagesPerPrompt,
-                    batchSize, maskSource, progress, stepCallback, clipGuidanceScale);
+                    batchSize, maskSource, progress, stepCallback, clipGuidanceScale, precision);
         }
 
         /** Base-stage sampler; default DDPM. */
@@ -311,6 +317,16 @@ public record PipelineSettings(
 
         public B progressListener(ProgressListener listener) {
             this.progress = Objects.requireNonNull(listener, "listener");
+            return self();
+        }
+
+        /**
+         * How the models' convolutions compute: {@link Precision#FP32} (default, exact), {@link Precision#WINOGRAD}
+         * or {@link Precision#BF16} (faster, less exact; {@code docs/benchmarks.md} has the speed and the effect on
+         * images).
+         */
+        public B precision(Precision precision) {
+            this.precision = Objects.requireNonNull(precision, "precision");
             return self();
         }
 

@@ -35,6 +35,7 @@ import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.Shapes;
 import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.ops.kernels.Dnnl;
+import io.github.glidejava.nn.ops.kernels.DnnlConv;
 import io.github.glidejava.nn.ops.kernels.Gemm;
 import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
 import io.github.glidejava.nn.params.ParameterStore;
@@ -525,8 +526,9 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor conv2d(Tensor x, Tensor weight, Tensor bias, int stride, int padding) {
         INDArray y = eager.conv2d(x.value(), weight.value(), bias == null ? null : bias.value(), stride, padding);
-        boolean oneByOne = oneDnn && weight.shape[0] == 1 && weight.shape[1] == 1 && stride == 1 && padding == 0
-                && y.dataType() == DataType.FLOAT;
+        boolean floatConv = oneDnn && y.dataType() == DataType.FLOAT && x.value().dataType() == DataType.FLOAT
+                && weight.value().dataType() == DataType.FLOAT;
+        boolean oneByOne = floatConv && weight.shape[0] == 1 && weight.shape[1] == 1 && stride == 1 && padding == 0;
         return fresh("conv2d", y, (g, out) -> {
             if (oneByOne) {
                 conv1x1Backward(x, weight, bias, g);
@@ -536,6 +538,17 @@ public final class TapeOps implements TensorOps<Tensor> {
             INDArray gx = Nd4j.createUninitialized(xv.dataType(), xv.shape());
             INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
             INDArray gb = bias == null ? null : Nd4j.createUninitialized(wv.dataType(), bias.shape);
+            boolean paramGrads = weight.requiresGrad || (bias != null && bias.requiresGrad);
+            if (floatConv && convBackward(xv, wv, g, stride, padding, x.requiresGrad ? gx : null,
+                    paramGrads ? gw : null, gb)) {
+                free(g);
+                pass(x, gx);
+                pass(weight, gw);
+                if (bias != null) {
+                    pass(bias, gb);
+                }
+                return;
+            }
             // ND4J's conv2d_bp (oneDNN in this build for float32) reads the YXIO weight as wFormat 0
             DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("conv2d_bp");
             if (bias == null) {
@@ -552,6 +565,30 @@ public final class TapeOps implements TensorOps<Tensor> {
                 pass(bias, gb);
             }
         }, x, weight, bias);
+    }
+
+    /**
+     * A convolution's backward as oneDNN's backward-data and backward-weights primitives (made once per shape; ND4J's
+     * {@code conv2d_bp} makes its primitives at every call and ran 2-4x slower on GLIDE's 8x8 layers). False, with
+     * nothing written, when oneDNN has no implementation for the shape. {@code gx} null: no input gradient (the
+     * noisy image of the first layer needs none); {@code gw} null: no weight or bias gradient (guidance gradients
+     * at sampling time).
+     */
+    private static boolean convBackward(INDArray xv, INDArray wv, INDArray g, int stride, int padding, INDArray gx,
+            INDArray gw, INDArray gb) {
+        INDArray gd = dense(g), xd = dense(xv), wd = dense(wv);
+        boolean done = (gx == null || DnnlConv.backwardData(gd, wd, stride, padding, gx))
+                && (gw == null || DnnlConv.backwardWeights(xd, gd, stride, padding, gw, gb));
+        if (gd != g) {
+            free(gd);
+        }
+        if (xd != xv) {
+            free(xd);
+        }
+        if (wd != wv) {
+            free(wd);
+        }
+        return done;
     }
 
     /**

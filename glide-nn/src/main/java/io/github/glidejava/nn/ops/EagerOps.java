@@ -40,7 +40,7 @@ import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
  * whose memory is reused from block to block, so repeated forwards do not grow memory.
  *
  * <p>Where oneDNN's Java API and natives are on the class path ({@link OneDnnKernels#available()}), batched
- * matmuls, 1x1 convolutions, linear layers, GroupNorm and SiLU run as oneDNN sgemm / JIT primitives on the arrays'
+ * matmuls, convolutions, linear layers, GroupNorm and SiLU run as oneDNN sgemm / JIT primitives on the arrays'
  * buffers instead of ND4J's ops (base model forward 4.4 s -> 3.3 s); elsewhere, or with {@code -Dglide.kernels=nd4j},
  * everything is ND4J.
  */
@@ -59,6 +59,7 @@ public final class EagerOps implements TensorOps<INDArray> {
     private final Function<String, INDArray> params;
     private final NDBase base = new NDBase();
     private final boolean oneDnn;
+    private final Precision precision;
     private int depth;
 
     /**
@@ -75,12 +76,28 @@ public final class EagerOps implements TensorOps<INDArray> {
      * @param oneDnnKernels false for ND4J's ops only; true for oneDNN's kernels where they are available
      */
     public EagerOps(Function<String, INDArray> params, boolean oneDnnKernels) {
+        this(params, oneDnnKernels, Precision.FP32);
+    }
+
+    /**
+     * @param params        the parameter lookup
+     * @param oneDnnKernels false for ND4J's ops only; true for oneDNN's kernels where they are available
+     * @param precision     how convolutions compute with oneDNN's kernels ({@link Precision#FP32} is exact; the
+     *                      others need the kernels and are ignored without them)
+     */
+    public EagerOps(Function<String, INDArray> params, boolean oneDnnKernels, Precision precision) {
         GlideBackend.init();
         this.params = params;
         this.oneDnn = oneDnnKernels && OneDnnKernels.available();
+        this.precision = java.util.Objects.requireNonNull(precision, "precision");
     }
 
-    /** Whether this instance runs matmul, 1x1 conv2d, linear, groupNorm and silu through oneDNN. */
+    /** How this instance's convolutions compute. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Whether this instance runs matmul, conv2d, linear, groupNorm and silu through oneDNN. */
     public boolean usesOneDnnKernels() {
         return oneDnn;
     }
@@ -175,7 +192,7 @@ public final class EagerOps implements TensorOps<INDArray> {
     @Override
     public INDArray conv2d(INDArray x, INDArray weight, INDArray bias, int stride, int padding) {
         Shapes.conv2d(x.shape(), weight.shape(), stride, padding);
-        INDArray fast = oneDnn ? OneDnnKernels.conv2d(x, weight, bias, stride, padding) : null;
+        INDArray fast = oneDnn ? OneDnnKernels.conv2d(x, weight, bias, stride, padding, precision) : null;
         if (fast != null) {
             return fast;
         }

@@ -27,6 +27,7 @@ import io.github.glidejava.nn.layers.ResBlock;
 import io.github.glidejava.nn.layers.TimestepEmbedding;
 import io.github.glidejava.nn.layers.Upsample;
 import io.github.glidejava.nn.ops.EagerOps;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.params.ParamSpec;
 import io.github.glidejava.nn.params.ParameterStore;
@@ -358,8 +359,13 @@ public class Text2ImUNet {
 
     /** Eager forward inside a workspace; the result is a fresh array outside any workspace. */
     public INDArray forward(UNetInputs<INDArray> in) {
+        return forward(in, Precision.FP32);
+    }
+
+    /** {@link #forward(UNetInputs)} with convolutions computed as {@code precision} says. */
+    public INDArray forward(UNetInputs<INDArray> in, Precision precision) {
         validateEager(in);
-        EagerOps ops = new EagerOps(parameters()::get);
+        EagerOps ops = new EagerOps(parameters()::get, true, precision);
         return ops.run(() -> forward(ops, in));
     }
 
@@ -382,8 +388,13 @@ public class Text2ImUNet {
 
     /** Eager forward reusing a text encoding from {@link #encodeText(INDArray, INDArray)}. */
     public INDArray forward(UNetInputs<INDArray> in, TextEncoder.Output<INDArray> text) {
+        return forward(in, text, Precision.FP32);
+    }
+
+    /** {@link #forward(UNetInputs, TextEncoder.Output)} with convolutions computed as {@code precision} says. */
+    public INDArray forward(UNetInputs<INDArray> in, TextEncoder.Output<INDArray> text, Precision precision) {
         validateEager(in);
-        EagerOps ops = new EagerOps(parameters()::get);
+        EagerOps ops = new EagerOps(parameters()::get, true, precision);
         return ops.run(() -> forward(ops, in, text, noTrace()));
     }
 

@@ -31,8 +31,8 @@ public final class Dnnl {
         Loader.load(org.bytedeco.dnnl.global.dnnl.class);
     }
 
-    private static final dnnl_engine ENGINE = createEngine();
-    private static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(() -> {
+    static final dnnl_engine ENGINE = createEngine();
+    static final ThreadLocal<dnnl_stream> STREAM = ThreadLocal.withInitial(() -> {
         dnnl_stream s = new dnnl_stream();
         check(dnnl_stream_create(s, ENGINE, dnnl_stream_default_flags), "stream");
         return s;
@@ -55,7 +55,7 @@ public final class Dnnl {
     }
 
     /** A primitive with its memories (no buffers of their own) and its argument list. */
-    private static final class Prim {
+    static final class Prim {
         final dnnl_primitive primitive = new dnnl_primitive();
         final dnnl_memory[] memories;
         final dnnl_exec_arg_t args;

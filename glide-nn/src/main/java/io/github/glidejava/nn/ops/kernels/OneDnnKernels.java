@@ -12,6 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.ops.Shapes;
 
 /**
@@ -127,12 +128,30 @@ public final class OneDnnKernels {
         return c;
     }
 
-    /** 1x1, stride 1, unpadded float32 convolution (weights {@code [1, 1, in, out]}); null for any other. */
-    public static INDArray conv2d(INDArray x, INDArray weight, INDArray bias, int stride, int padding) {
+    /**
+     * A float32 convolution: 1x1 unpadded ones with stride 1 as sgemm calls, all others as oneDNN convolution
+     * primitives computing as {@code precision} says (Winograd only on feature maps of at least 2048 positions per
+     * batch, where it measured faster; direct below). Null for other types or when oneDNN has no implementation.
+     */
+    public static INDArray conv2d(INDArray x, INDArray weight, INDArray bias, int stride, int padding,
+            Precision precision) {
         long[] w = weight.shape();
-        if (w.length != 4 || w[0] != 1 || w[1] != 1 || stride != 1 || padding != 0 || x.dataType() != DataType.FLOAT
-                || weight.dataType() != DataType.FLOAT) {
+        if (w.length != 4 || x.dataType() != DataType.FLOAT || weight.dataType() != DataType.FLOAT
+                || (bias != null && bias.dataType() != DataType.FLOAT)) {
             return null;
+        }
+        if (w[0] != 1 || w[1] != 1 || stride != 1 || padding != 0) {
+            long[] out = Shapes.conv2d(x.shape(), w, stride, padding);
+            DnnlConv.Algorithm algorithm = switch (precision) {
+                case FP32 -> DnnlConv.Algorithm.DIRECT;
+                case BF16 -> DnnlConv.Algorithm.BF16;
+                case WINOGRAD -> w[0] == 3 && w[1] == 3 && stride == 1 && out[0] * out[2] * out[3] >= 2048
+                        ? DnnlConv.Algorithm.WINOGRAD : DnnlConv.Algorithm.DIRECT;
+            };
+            INDArray y = Nd4j.createUninitialized(DataType.FLOAT, out);
+            boolean done = DnnlConv.forward(contiguous(x), contiguous(weight), bias == null ? null : contiguous(bias),
+                    stride, padding, y, algorithm, false);
+            return done ? y : null;
         }
         long[] out = Shapes.conv2d(x.shape(), w, stride, padding);
         x = contiguous(x);
