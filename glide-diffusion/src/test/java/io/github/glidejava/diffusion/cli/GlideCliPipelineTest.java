@@ -266,7 +266,7 @@ class GlideCliPipelineTest {
         Path out = tmp.resolve("eta.png");
         List<String> a = new ArrayList<>(List.of("sample", PROMPT, "-q", "--seed", "5", "--steps", "2",
                 "--sampler", "ddim", "--eta", "1", "--upsample-sampler", "dpm++2m", "--upsample-solver-order", "1",
-                "--upsample-steps", "1", "--upsample-no-clip", "-o", out.toString()));
+                "--upsample-steps", "1", "--upsample-no-clip", "--precision", "bf16", "-o", out.toString()));
         a.addAll(model("base", GlideModelKind.BASE));
         a.addAll(model("upsampler", GlideModelKind.UPSAMPLE));
         a.addAll(tokenizer());
@@ -276,6 +276,7 @@ class GlideCliPipelineTest {
         assertEquals("ddim", p.sampler());
         assertEquals(java.util.Map.of("eta", 1.0), p.samplerOptions());
         assertEquals(java.util.Map.of("clip_denoised", false, "solver_order", 1), p.upsampleSamplerOptions());
+        assertEquals("bf16", p.precision());
 
         List<String> etaForDdpm = new ArrayList<>(List.of("sample", PROMPT, "-q", "--steps", "1", "--eta", "1",
                 "--no-upsample"));
@@ -304,6 +305,7 @@ class GlideCliPipelineTest {
                 List.of("sample", PROMPT, "--eta", "-1"),
                 List.of("sample", PROMPT, "--upsample-eta", "NaN"),
                 List.of("sample", PROMPT, "--solver-order", "3"),
+                List.of("sample", PROMPT, "--precision", "fp16"),
                 List.of("sample"),
                 List.of("inpaint", PROMPT, "--image", "x.png"),
                 List.of("inpaint", PROMPT, "--image", "x.png", "--mask", "m.png", "--mask-keeps", "grey"),

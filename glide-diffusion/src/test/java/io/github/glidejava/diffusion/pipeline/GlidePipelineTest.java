@@ -36,6 +36,7 @@ import io.github.glidejava.diffusion.sampling.DdimSampler;
 import io.github.glidejava.diffusion.sampling.SamplerOptions;
 import io.github.glidejava.diffusion.sampling.SamplerType;
 import io.github.glidejava.diffusion.sampling.SamplingCancelledException;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.SuperResInpaintText2ImUNet;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,25 @@ class GlidePipelineTest {
 
         BufferedImage decoded = ImageTensors.readImage(png);
         assertEquals(ImageTensors.toImage(r.samples(), 0).getRGB(3, 5), decoded.getRGB(3, 5));
+    }
+
+    /**
+     * The opt-in precisions change the numbers a little, never the picture, and say so in the PNG; float32 records
+     * nothing (its metadata stays as before).
+     */
+    @Test
+    void lowerPrecisionsStayCloseAndAreRecorded() throws IOException {
+        GlideResult exact = text2im().seed(5).build().sample(PROMPT);
+        assertEquals(null, exact.parameters().precision());
+        for (Precision p : new Precision[] {Precision.BF16, Precision.WINOGRAD}) {
+            GlideResult r = text2im().seed(5).precision(p).build().sample(PROMPT);
+            assertEquals(p.id(), r.parameters().precision());
+            assertEquals(r.parameters(), GenerationParameters.fromPngText(r.parameters().toPngText(0)));
+            double diff = r.samples().sub(exact.samples()).amaxNumber().doubleValue();
+            assertTrue(diff < 0.1, p + ": max |diff| from float32 " + diff + " (samples in [-1, 1])");
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Precision.parse("fp16"));
+        assertTrue(e.getMessage().contains("fp32, winograd, bf16"), e.getMessage());
     }
 
     @Test

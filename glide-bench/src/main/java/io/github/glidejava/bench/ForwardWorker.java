@@ -1,0 +1,129 @@
+package io.github.glidejava.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.core.text.BpeTokenizer;
+import io.github.glidejava.core.text.TokenBatch;
+import io.github.glidejava.core.text.TokensAndMask;
+import io.github.glidejava.nn.ops.Precision;
+import io.github.glidejava.nn.unet.GlideModelConfig;
+import io.github.glidejava.nn.unet.Text2ImUNet;
+import io.github.glidejava.nn.unet.UNetInputs;
+
+/**
+ * The Java side of {@code ../shared/peer/torch_worker.py forward}: one full-size U-Net forward with its text
+ * transformer per {@code run}, at the PyTorch worker's shapes (base: x {@code [2, 3, 64, 64]}, t = 500; upsample: x
+ * {@code [1, 3, 256, 256]} and a 64x64 low-res input, t = 100; the first half of the rows carry the corgi prompt, the
+ * rest the empty one), with random weights ({@link RandomWeights}).
+ *
+ * <pre>
+ * java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.ForwardWorker forward \
+ *      [--model base|upsample] [--batch N] [--precision fp32|winograd|bf16]
+ * </pre>
+ *
+ * Protocol: {@code READY}, {@code run} -> {@code T <seconds> sum=...}, {@code rss}, {@code quit}.
+ */
+public final class ForwardWorker {
+    private final Text2ImUNet unet;
+    private final UNetInputs<INDArray> inputs;
+    private final Precision precision;
+
+    ForwardWorker(GlideModelConfig config, int batch, Precision precision) {
+        this.precision = precision;
+        unet = Text2ImUNet.create(config);
+        unet.setParameters(RandomWeights.of(unet.parameterSpecs(), 0));
+        BpeTokenizer tokenizer = BpeTokenizer.glide();
+        List<TokensAndMask> rows = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            rows.add(tokenizer.encodePadded(i < (batch + 1) / 2 ? ClipStepWorker.PROMPT : "", config.textCtx()));
+        }
+        TokenBatch tokens = TokenBatch.of(rows);
+        Nd4j.getRandom().setSeed(0);
+        int size = config.imageSize();
+        INDArray x = Nd4j.randn(DataType.FLOAT, batch, 3, size, size);
+        boolean upsampler = config.superRes();
+        INDArray t = Nd4j.valueArrayOf(new long[] {batch}, upsampler ? 100L : 500L, DataType.INT64);
+        UNetInputs<INDArray> in = UNetInputs.of(x, t, tokens.tokens(), tokens.mask());
+        inputs = upsampler ? in.withLowRes(Nd4j.randn(DataType.FLOAT, batch, 3, 64, 64)) : in;
+    }
+
+    String run() {
+        INDArray out = unet.forward(inputs, precision);
+        double sum = out.sumNumber().doubleValue();
+        if (!Double.isFinite(sum)) {
+            throw new IllegalStateException("output is not finite");
+        }
+        out.close();
+        return String.format(Locale.ROOT, "sum=%.6f", sum);
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length == 0 || !args[0].equals("forward")) {
+            System.err.println("usage: ForwardWorker forward [--model base|upsample] [--batch N]"
+                    + " [--precision fp32|winograd|bf16]");
+            System.exit(2);
+        }
+        GlideBackend.init();
+        String model = "base";
+        int batch = 0;
+        Precision precision = Precision.FP32;
+        for (int i = 1; i < args.length; i += 2) {
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            if (v == null) {
+                throw new IllegalArgumentException(args[i] + " needs a value");
+            }
+            switch (args[i]) {
+                case "--model" -> model = v;
+                case "--batch" -> batch = Integer.parseInt(v);
+                case "--precision" -> precision = Precision.parse(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (expected --model, --batch, --precision)");
+            }
+        }
+        if (!model.equals("base") && !model.equals("upsample")) {
+            throw new IllegalArgumentException("--model must be base or upsample, got " + model);
+        }
+        batch = batch > 0 ? batch : model.equals("base") ? 2 : 1;
+        long t0 = System.nanoTime();
+        ForwardWorker w = new ForwardWorker(GlideModelConfig.preset(model), batch, precision);
+        System.err.printf(Locale.ROOT, "%s U-Net %.2fM parameters, built in %.1f s%n", model,
+                w.unet.parameters().numParameters() / 1e6, (System.nanoTime() - t0) / 1e9);
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | UnsupportedOperationException e) {
+            // not Linux or not permitted: VmHWM then includes the set-up
+        }
+        System.out.printf(Locale.ROOT, "READY model=%s batch=%d precision=%s%n", model, batch, precision);
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            switch (line.trim()) {
+                case "run" -> {
+                    long s0 = System.nanoTime();
+                    String details = w.run();
+                    System.out.printf(Locale.ROOT, "T %.4f %s%n", (System.nanoTime() - s0) / 1e9, details);
+                }
+                case "rss" -> System.out.println(TrainStepWorker.rss());
+                case "quit" -> {
+                    return;
+                }
+                case "" -> { }
+                default -> System.out.println("ERR unknown command '" + line.trim() + "' (run, rss, quit)");
+            }
+            System.out.flush();
+        }
+    }
+}
