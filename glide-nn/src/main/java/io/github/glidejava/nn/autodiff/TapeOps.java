@@ -539,7 +539,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
             INDArray gb = bias == null ? null : Nd4j.createUninitialized(wv.dataType(), bias.shape);
             boolean paramGrads = weight.requiresGrad || (bias != null && bias.requiresGrad);
-            if (floatConv && convBackward(xv, wv, g, stride, padding, x.requiresGrad ? gx : null,
+            if (floatConv && OneDnnKernels.convPrimitives() && convBackward(xv, wv, g, stride, padding, x.requiresGrad ? gx : null,
                     paramGrads ? gw : null, gb)) {
                 free(g);
                 pass(x, gx);

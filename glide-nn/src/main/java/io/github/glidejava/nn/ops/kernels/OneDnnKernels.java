@@ -32,6 +32,19 @@ public final class OneDnnKernels {
     /** System property (or env {@code GLIDE_KERNELS}): {@code nd4j} forces ND4J's own ops everywhere. */
     public static final String PROPERTY = "glide.kernels";
 
+    /**
+     * System property (or env {@code GLIDE_CONV}): {@code nd4j} keeps ND4J's {@code conv2d} for the convolutions
+     * other than 1x1 (the other kernels stay on), to compare the two.
+     */
+    public static final String CONV_PROPERTY = "glide.conv";
+    private static final boolean CONV_PRIMITIVES = !"nd4j".equalsIgnoreCase(
+            System.getProperty(CONV_PROPERTY, String.valueOf(System.getenv("GLIDE_CONV"))).trim());
+
+    /** Whether convolutions other than 1x1 run as oneDNN primitives (forward and backward), not ND4J's ops. */
+    public static boolean convPrimitives() {
+        return CONV_PRIMITIVES && available();
+    }
+
     private OneDnnKernels() {
     }
 
@@ -131,7 +144,8 @@ public final class OneDnnKernels {
     /**
      * A float32 convolution: 1x1 unpadded ones with stride 1 as sgemm calls, all others as oneDNN convolution
      * primitives computing as {@code precision} says (Winograd only on feature maps of at least 2048 positions per
-     * batch, where it measured faster; direct below). Null for other types or when oneDNN has no implementation.
+     * batch, where it measured faster; direct below). Null for other types, when oneDNN has no implementation, or
+     * with {@code -Dglide.conv=nd4j} for the non-1x1 ones.
      */
     public static INDArray conv2d(INDArray x, INDArray weight, INDArray bias, int stride, int padding,
             Precision precision) {
@@ -141,6 +155,9 @@ public final class OneDnnKernels {
             return null;
         }
         if (w[0] != 1 || w[1] != 1 || stride != 1 || padding != 0) {
+            if (!CONV_PRIMITIVES) {
+                return null;
+            }
             long[] out = Shapes.conv2d(x.shape(), w, stride, padding);
             DnnlConv.Algorithm algorithm = switch (precision) {
                 case FP32 -> DnnlConv.Algorithm.DIRECT;
