@@ -50,7 +50,7 @@ public final class PrecisionQuality {
         if (randomBase) {
             Text2ImUNet unet = Text2ImUNet.create(GlideModelConfig.preset("base"));
             unet.setParameters(RandomWeights.of(unet.parameterSpecs(), 0));
-            b.base(GlideModel.of(unet, "random-base")).tokenizer(BpeTokenizer.glide());
+            b.base(GlideModel.of(unet, "random-base")).withoutUpsampler().tokenizer(BpeTokenizer.glide());
         } else {
             b.embeddedModel();
         }
