@@ -187,8 +187,9 @@ final class SampleCommand implements Callable<Integer> {
     private static String describeModels(GlidePipeline p, boolean embedded) {
         if (embedded) {
             return "model: " + GlideModel.EMBEDDED + " (glide-java's own " + p.base().imageSize() + "x"
-                    + p.base().imageSize() + " model trained on Noto emoji, built in: an early version that does"
-                    + " not follow prompts yet, see docs/models.md; --model " + RELEASED + " for OpenAI's GLIDE)";
+                    + p.base().imageSize() + " model trained on Noto emoji, built in: an early version that follows"
+                    + " colour words but not yet the emoji asked for, see docs/models.md; --model " + RELEASED
+                    + " for OpenAI's GLIDE)";
         }
         return "model: " + p.base().name() + (p.upsampler() != null ? " + " + p.upsampler().name() : "")
                 + (p.settings().clipGuidanceScale() != null ? ", CLIP-guided (scale " + p.settings().clipGuidanceScale()
