@@ -1,10 +1,5 @@
 package io.github.glidejava.bench;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -129,7 +124,7 @@ public final class ClipStepWorker {
                 grad);
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws Exception {
         if (args.length == 0 || !(args[0].equals("unguided") || args[0].equals("clip"))) {
             System.err.println("usage: ClipStepWorker unguided|clip [--t 50] [--respacing 100] [--scale 3] [--tiny]"
                     + " [--clip-config FILE]");
@@ -170,30 +165,7 @@ public final class ClipStepWorker {
                 w.unet.parameters().numParameters() / 1e6,
                 w.clip == null ? 0.0 : (w.clip.imageParameters().numParameters()
                         + w.clip.textParameters().numParameters()) / 1e6, (System.nanoTime() - t0) / 1e9);
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-        } catch (IOException | UnsupportedOperationException e) {
-            // not Linux or not permitted: VmHWM then includes the set-up
-        }
-        System.out.printf(Locale.ROOT, "READY mode=%s size=%d t=%d/%s scale=%s%n", args[0], config.imageSize(), t,
-                respacing, guided ? scale : 0);
-        System.out.flush();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (String line; (line = in.readLine()) != null; ) {
-            switch (line.trim()) {
-                case "run" -> {
-                    long s0 = System.nanoTime();
-                    String details = w.run();
-                    System.out.printf(Locale.ROOT, "T %.4f %s%n", (System.nanoTime() - s0) / 1e9, details);
-                }
-                case "rss" -> System.out.println(TrainStepWorker.rss());
-                case "quit" -> {
-                    return;
-                }
-                case "" -> { }
-                default -> System.out.println("ERR unknown command '" + line.trim() + "' (run, rss, quit)");
-            }
-            System.out.flush();
-        }
+        WorkerProtocol.serve(String.format(Locale.ROOT, "mode=%s size=%d t=%d/%s scale=%s", args[0],
+                config.imageSize(), t, respacing, guided ? scale : 0), w::run);
     }
 }

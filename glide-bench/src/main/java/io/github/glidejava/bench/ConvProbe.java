@@ -47,7 +47,7 @@ public final class ConvProbe {
             INDArray ref = eager.conv2d(x, w, b, 1, 1);
             for (Algorithm a : Algorithm.values()) {
                 INDArray y = Nd4j.createUninitialized(DataType.FLOAT, n, o, h, h);
-                boolean ok = DnnlConv.forward(x, w, b, 1, 1, y, a, false);
+                boolean ok = DnnlConv.forward(x, w, b, 1, 1, y, a);
                 System.out.printf(Locale.ROOT, "%s %s: %s, max |diff| %.3g (max |y| %.3g)%n", s, a,
                         ok ? "implemented" : "NOT implemented", ok ? y.sub(ref).amaxNumber().doubleValue() : 0.0,
                         ref.amaxNumber().doubleValue());
@@ -65,12 +65,12 @@ public final class ConvProbe {
             INDArray y = Nd4j.createUninitialized(DataType.FLOAT, n, o, h, h);
             KernelProbe.compare(s + " forward", flops, reps, List.of(
                     new KernelProbe.Variant("nd4j conv2d", () -> eager.conv2d(x, w, b, 1, 1).close()),
-                    new KernelProbe.Variant("dnnl direct", () -> DnnlConv.forward(x, w, b, 1, 1, y, Algorithm.DIRECT,
-                            false)),
-                    new KernelProbe.Variant("dnnl winograd", () -> DnnlConv.forward(x, w, b, 1, 1, y,
-                            Algorithm.WINOGRAD, false)),
-                    new KernelProbe.Variant("dnnl bf16", () -> DnnlConv.forward(x, w, b, 1, 1, y, Algorithm.BF16,
-                            false))));
+                    new KernelProbe.Variant("dnnl direct",
+                            () -> DnnlConv.forward(x, w, b, 1, 1, y, Algorithm.DIRECT)),
+                    new KernelProbe.Variant("dnnl winograd",
+                            () -> DnnlConv.forward(x, w, b, 1, 1, y, Algorithm.WINOGRAD)),
+                    new KernelProbe.Variant("dnnl bf16",
+                            () -> DnnlConv.forward(x, w, b, 1, 1, y, Algorithm.BF16))));
             KernelProbe.compare(s + " backward (data + weights)", 2 * flops, reps, List.of(
                     new KernelProbe.Variant("nd4j conv2d_bp", () -> {
                         for (INDArray r : nd4jBackward(x, w, b, g)) {

@@ -1,11 +1,5 @@
 package io.github.glidejava.bench;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -70,7 +64,7 @@ public final class ForwardWorker {
         return String.format(Locale.ROOT, "sum=%.6f", sum);
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws Exception {
         if (args.length == 0 || !args[0].equals("forward")) {
             System.err.println("usage: ForwardWorker forward [--model base|upsample] [--batch N]"
                     + " [--precision fp32|winograd|bf16]");
@@ -101,29 +95,7 @@ public final class ForwardWorker {
         ForwardWorker w = new ForwardWorker(GlideModelConfig.preset(model), batch, precision);
         System.err.printf(Locale.ROOT, "%s U-Net %.2fM parameters, built in %.1f s%n", model,
                 w.unet.parameters().numParameters() / 1e6, (System.nanoTime() - t0) / 1e9);
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-        } catch (IOException | UnsupportedOperationException e) {
-            // not Linux or not permitted: VmHWM then includes the set-up
-        }
-        System.out.printf(Locale.ROOT, "READY model=%s batch=%d precision=%s%n", model, batch, precision);
-        System.out.flush();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (String line; (line = in.readLine()) != null; ) {
-            switch (line.trim()) {
-                case "run" -> {
-                    long s0 = System.nanoTime();
-                    String details = w.run();
-                    System.out.printf(Locale.ROOT, "T %.4f %s%n", (System.nanoTime() - s0) / 1e9, details);
-                }
-                case "rss" -> System.out.println(TrainStepWorker.rss());
-                case "quit" -> {
-                    return;
-                }
-                case "" -> { }
-                default -> System.out.println("ERR unknown command '" + line.trim() + "' (run, rss, quit)");
-            }
-            System.out.flush();
-        }
+        WorkerProtocol.serve(String.format(Locale.ROOT, "model=%s batch=%d precision=%s", model, batch, precision),
+                w::run);
     }
 }

@@ -7,6 +7,7 @@ import java.util.Locale;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.core.image.ImageTensors;
 import io.github.glidejava.core.text.BpeTokenizer;
 import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.diffusion.pipeline.GlidePipeline;
@@ -96,11 +97,11 @@ public final class PrecisionQuality {
         }
     }
 
-    /** The sample as 8-bit levels, as the PNG writer rounds them. */
+    /** The sample as the 8-bit levels the PNG writer stores. */
     private static float[] pixels(INDArray sample) {
         float[] v = sample.dup().data().asFloat();
         for (int i = 0; i < v.length; i++) {
-            v[i] = Math.round(Math.max(0, Math.min(255, (v[i] + 1) * 127.5)));
+            v[i] = ImageTensors.toByte(v[i]);
         }
         return v;
     }

@@ -1,11 +1,5 @@
 package io.github.glidejava.bench;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
 
@@ -138,19 +132,7 @@ public final class TrainStepWorker {
         return new double[] {(t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, l};
     }
 
-    static String rss() throws IOException {
-        String hwm = "?", now = "?";
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                hwm = line.replaceAll("\\D", "");
-            } else if (line.startsWith("VmRSS:")) {
-                now = line.replaceAll("\\D", "");
-            }
-        }
-        return "RSS VmHWM=" + hwm + "kB VmRSS=" + now + "kB";
-    }
-
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws Exception {
         if (args.length == 0 || !args[0].equals("train")) {
             System.err.println("usage: TrainStepWorker train [--config small32] [--batch 16] [--recompute none|all]"
                     + " [--lr 1e-4] [--memory-budget-mb 1024]");
@@ -185,30 +167,10 @@ public final class TrainStepWorker {
             throw new IllegalArgumentException("--memory-budget-mb must be positive, got " + budgetMb);
         }
         TrainStepWorker w = new TrainStepWorker(small32(), batch, recompute, lr, budgetMb << 20);
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-        } catch (IOException | UnsupportedOperationException e) {
-            // not Linux or not permitted: VmHWM then includes the set-up
-        }
-        System.out.printf(Locale.ROOT, "READY params %.2fM batch %d recompute %s%n",
-                w.model.parameters().numParameters() / 1e6, batch, recompute ? "all" : "none");
-        System.out.flush();
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        for (String line; (line = in.readLine()) != null; ) {
-            switch (line.trim()) {
-                case "run" -> {
+        WorkerProtocol.serve(String.format(Locale.ROOT, "params %.2fM batch %d recompute %s",
+                w.model.parameters().numParameters() / 1e6, batch, recompute ? "all" : "none"), () -> {
                     double[] r = w.run();
-                    System.out.printf(Locale.ROOT, "T %.4f fwd %.4f bwd %.4f opt %.4f loss %.5f%n", r[0], r[1], r[2],
-                            r[3], r[4]);
-                }
-                case "rss" -> System.out.println(rss());
-                case "quit" -> {
-                    return;
-                }
-                case "" -> { }
-                default -> System.out.println("ERR unknown command '" + line.trim() + "' (run, rss, quit)");
-            }
-            System.out.flush();
-        }
+                    return String.format(Locale.ROOT, "fwd %.4f bwd %.4f opt %.4f loss %.5f", r[1], r[2], r[3], r[4]);
+                });
     }
 }

@@ -529,6 +529,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         boolean floatConv = oneDnn && y.dataType() == DataType.FLOAT && x.value().dataType() == DataType.FLOAT
                 && weight.value().dataType() == DataType.FLOAT;
         boolean oneByOne = floatConv && weight.shape[0] == 1 && weight.shape[1] == 1 && stride == 1 && padding == 0;
+        boolean primitives = floatConv && OneDnnKernels.convPrimitives();
         return fresh("conv2d", y, (g, out) -> {
             if (oneByOne) {
                 conv1x1Backward(x, weight, bias, g);
@@ -539,7 +540,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
             INDArray gb = bias == null ? null : Nd4j.createUninitialized(wv.dataType(), bias.shape);
             boolean paramGrads = weight.requiresGrad || (bias != null && bias.requiresGrad);
-            if (floatConv && OneDnnKernels.convPrimitives() && convBackward(xv, wv, g, stride, padding, x.requiresGrad ? gx : null,
+            if (primitives && convBackward(xv, wv, g, stride, padding, x.requiresGrad ? gx : null,
                     paramGrads ? gw : null, gb)) {
                 free(g);
                 pass(x, gx);

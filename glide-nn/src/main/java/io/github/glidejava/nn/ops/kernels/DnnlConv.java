@@ -59,33 +59,28 @@ public final class DnnlConv {
      * has no implementation for this case (then nothing was written).
      */
     public static boolean forward(INDArray x, INDArray weight, INDArray bias, int stride, int padding, INDArray y,
-            Algorithm algorithm, boolean training) {
+            Algorithm algorithm) {
         long[] xs = x.shape(), ws = weight.shape(), ys = y.shape();
         String key = "f:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding + ":" + (bias != null) + ":"
-                + algorithm + ":" + training;
-        Map<String, Conv> cache = CACHE.get();
-        Conv c = cache.get(key);
+                + algorithm;
+        Conv c = CACHE.get().computeIfAbsent(key, k -> {
+            Conv made = createForward(xs, ws, ys, bias != null, stride, padding, algorithm);
+            return made == null && algorithm == Algorithm.WINOGRAD
+                    ? createForward(xs, ws, ys, bias != null, stride, padding, Algorithm.DIRECT)
+                    : made;
+        });
         if (c == null) {
-            c = createForward(xs, ws, ys, bias != null, stride, padding, algorithm, training);
-            if (c == null && algorithm == Algorithm.WINOGRAD) {
-                c = createForward(xs, ws, ys, bias != null, stride, padding, Algorithm.DIRECT, training);
-            }
-            if (c == null) {
-                return false;
-            }
-            cache.put(key, c);
+            return false;
         }
         Pointer src = in(c, 0, x);
         Pointer wei = in(c, 1, weight);
-        Pointer dst = c.reorders[2] == null ? Gemm.address(y, 0) : scratch(2, c.scratchBytes[2]);
+        Pointer dst = out(c, y);
         if (bias == null) {
             c.primitive.run(src, wei, dst);
         } else {
             c.primitive.run(src, wei, Gemm.address(bias, 0), dst);
         }
-        if (c.reorders[2] != null) {
-            c.reorders[2].run(dst, Gemm.address(y, 0));
-        }
+        writeBack(c, dst, y);
         return true;
     }
 
@@ -93,22 +88,15 @@ public final class DnnlConv {
     public static boolean backwardData(INDArray g, INDArray weight, int stride, int padding, INDArray dx) {
         long[] xs = dx.shape(), ws = weight.shape(), ys = g.shape();
         String key = "bd:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding;
-        Map<String, Conv> cache = CACHE.get();
-        Conv c = cache.get(key);
+        Conv c = CACHE.get().computeIfAbsent(key, k -> createBackwardData(xs, ws, ys, stride, padding));
         if (c == null) {
-            c = createBackwardData(xs, ws, ys, stride, padding);
-            if (c == null) {
-                return false;
-            }
-            cache.put(key, c);
+            return false;
         }
         Pointer diffDst = in(c, 0, g);
         Pointer wei = in(c, 1, weight);
-        Pointer diffSrc = c.reorders[2] == null ? Gemm.address(dx, 0) : scratch(2, c.scratchBytes[2]);
+        Pointer diffSrc = out(c, dx);
         c.primitive.run(diffDst, wei, diffSrc);
-        if (c.reorders[2] != null) {
-            c.reorders[2].run(diffSrc, Gemm.address(dx, 0));
-        }
+        writeBack(c, diffSrc, dx);
         return true;
     }
 
@@ -119,36 +107,30 @@ public final class DnnlConv {
     public static boolean backwardWeights(INDArray x, INDArray g, int stride, int padding, INDArray dw, INDArray db) {
         long[] xs = x.shape(), ws = dw.shape(), ys = g.shape();
         String key = "bw:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding + ":" + (db != null);
-        Map<String, Conv> cache = CACHE.get();
-        Conv c = cache.get(key);
+        Conv c = CACHE.get().computeIfAbsent(key,
+                k -> createBackwardWeights(xs, ws, ys, db != null, stride, padding));
         if (c == null) {
-            c = createBackwardWeights(xs, ws, ys, db != null, stride, padding);
-            if (c == null) {
-                return false;
-            }
-            cache.put(key, c);
+            return false;
         }
         Pointer src = in(c, 0, x);
         Pointer diffDst = in(c, 1, g);
-        Pointer diffWei = c.reorders[2] == null ? Gemm.address(dw, 0) : scratch(2, c.scratchBytes[2]);
+        Pointer diffWei = out(c, dw);
         if (db == null) {
             c.primitive.run(src, diffDst, diffWei);
         } else {
             c.primitive.run(src, diffDst, diffWei, Gemm.address(db, 0));
         }
-        if (c.reorders[2] != null) {
-            c.reorders[2].run(diffWei, Gemm.address(dw, 0));
-        }
+        writeBack(c, diffWei, dw);
         return true;
     }
 
     // ---- primitive construction -------------------------------------------------------------------------------
 
     private static Conv createForward(long[] xs, long[] ws, long[] ys, boolean bias, int stride, int padding,
-            Algorithm algorithm, boolean training) {
+            Algorithm algorithm) {
         int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
-        int status = dnnl_convolution_forward_desc_init(cd, training ? dnnl_forward_training : dnnl_forward_inference,
+        int status = dnnl_convolution_forward_desc_init(cd, dnnl_forward_inference,
                 algorithm == Algorithm.WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct,
                 any(type, xs), any(type, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null,
                 any(dnnl_f32, ys), new long[] {stride, stride}, new long[] {padding, padding},
@@ -284,6 +266,18 @@ public final class DnnlConv {
         return p;
     }
 
+    /** Where the primitive writes operand 2: the array itself, or scratch that {@link #writeBack} reorders from. */
+    private static Pointer out(Conv c, INDArray a) {
+        return c.reorders[2] == null ? Gemm.address(a, 0) : scratch(2, c.scratchBytes[2]);
+    }
+
+    /** Reorders the primitive's output from scratch into {@code a}, if {@link #out} gave scratch. */
+    private static void writeBack(Conv c, Pointer written, INDArray a) {
+        if (c.reorders[2] != null) {
+            c.reorders[2].run(written, Gemm.address(a, 0));
+        }
+    }
+
     /** At least {@code bytes} of this thread's scratch slot, grown (never shrunk) as needed. */
     private static Pointer scratch(int slot, long bytes) {
         INDArray[] s = SCRATCH.get();
@@ -292,12 +286,6 @@ public final class DnnlConv {
             s[slot] = Nd4j.createUninitializedDetached(DataType.FLOAT, Math.max(floats, 1));
         }
         return Gemm.address(s[slot], 0);
-    }
-
-    /** Drops this thread's cached primitives and scratch buffers (their memory goes back when collected). */
-    public static void clearThreadCache() {
-        CACHE.get().clear();
-        SCRATCH.set(new INDArray[3]);
     }
 
     /** oneDNN's logical weight dims (O, I, kH, kW) of a {@code [kH, kW, in, out]} weight. */

@@ -154,11 +154,11 @@ public final class OneDnnKernels {
                 || (bias != null && bias.dataType() != DataType.FLOAT)) {
             return null;
         }
+        long[] out = Shapes.conv2d(x.shape(), w, stride, padding);
         if (w[0] != 1 || w[1] != 1 || stride != 1 || padding != 0) {
             if (!CONV_PRIMITIVES) {
                 return null;
             }
-            long[] out = Shapes.conv2d(x.shape(), w, stride, padding);
             DnnlConv.Algorithm algorithm = switch (precision) {
                 case FP32 -> DnnlConv.Algorithm.DIRECT;
                 case BF16 -> DnnlConv.Algorithm.BF16;
@@ -166,11 +166,13 @@ public final class OneDnnKernels {
                         ? DnnlConv.Algorithm.WINOGRAD : DnnlConv.Algorithm.DIRECT;
             };
             INDArray y = Nd4j.createUninitialized(DataType.FLOAT, out);
-            boolean done = DnnlConv.forward(contiguous(x), contiguous(weight), bias == null ? null : contiguous(bias),
-                    stride, padding, y, algorithm, false);
-            return done ? y : null;
+            if (DnnlConv.forward(contiguous(x), contiguous(weight), bias == null ? null : contiguous(bias), stride,
+                    padding, y, algorithm)) {
+                return y;
+            }
+            y.close();
+            return null;
         }
-        long[] out = Shapes.conv2d(x.shape(), w, stride, padding);
         x = contiguous(x);
         weight = contiguous(weight);
         long n = out[0], cin = w[2], cout = w[3], hw = out[2] * out[3];
