@@ -134,6 +134,41 @@ class WeightsTest {
     }
 
     @Test
+    void readingTensorByTensorEqualsTheStateDictAndReleasesEveryReadCopy() {
+        Text2ImUNet m = Text2ImUNet.create(tiny());
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (ParamSpec s : m.parameterSpecs()) {
+            INDArray t = Nd4j.rand(DataType.FLOAT, s.torchShape());
+            tensors.put(s.key(), s.key().startsWith("input_blocks.0") ? t.castTo(DataType.HALF) : t);
+            shapes.put(s.key(), s.torchShape());
+        }
+        StateDict dict = StateDict.of(tensors);
+        List<INDArray> read = new ArrayList<>();
+        Text2ImUNet streamed = Text2ImUNet.create(tiny()).readParameters("test", shapes, k -> {
+            INDArray copy = dict.get(k).dup();
+            read.add(copy);
+            return copy;
+        });
+        m.loadStateDict(dict);
+        for (String k : m.parameters().keys()) {
+            assertEquals(m.parameters().get(k), streamed.parameters().get(k), k);
+        }
+        assertEquals(tensors.size(), read.size());
+        assertTrue(read.stream().allMatch(INDArray::wasClosed), "every tensor read is released once converted");
+
+        Map<String, long[]> wrong = new LinkedHashMap<>(shapes);
+        wrong.put("out.2.bias", new long[] {5});
+        wrong.remove("out.0.weight");
+        StateDictMismatchException e = assertThrows(StateDictMismatchException.class,
+                () -> Text2ImUNet.create(tiny()).readParameters("file.pt", wrong, k -> {
+                    throw new AssertionError("nothing is read before the shapes are checked");
+                }));
+        assertTrue(e.getMessage().contains("file.pt") && e.getMessage().contains("out.2.bias")
+                && e.getMessage().contains("out.0.weight"), e.getMessage());
+    }
+
+    @Test
     void convolutionLayoutsConvertBothWays() {
         INDArray conv = Nd4j.linspace(DataType.FLOAT, 1, 2 * 3 * 3 * 3, 1).reshape(2, 3, 3, 3);
         INDArray yxio = ParamLayout.CONV2D.fromTorch(conv);

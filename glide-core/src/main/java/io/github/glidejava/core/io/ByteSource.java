@@ -2,15 +2,24 @@ package io.github.glidejava.core.io;
 
 import java.nio.ByteBuffer;
 
-/** Random access to little-endian bytes (a mapped file, or an inflated record) in slices of bounded length. */
+/** Random access to little-endian bytes (a file, or an inflated record) in slices of bounded length. */
 interface ByteSource {
     long size();
 
     /** The largest length {@link #slice} accepts; a multiple of 8. */
     long maxSlice();
 
-    /** A little-endian view of {@code length <= maxSlice()} bytes at {@code offset}, not copied. */
+    /** A little-endian buffer of {@code length <= maxSlice()} bytes at {@code offset} (a view or a copy). */
     ByteBuffer slice(long offset, int length);
+
+    /** Fills {@code dst}'s remaining bytes from {@code offset}, advancing its position (any length). */
+    default void copyTo(long offset, ByteBuffer dst) {
+        while (dst.hasRemaining()) {
+            int n = (int) Math.min(maxSlice(), dst.remaining());
+            dst.put(slice(offset, n));
+            offset += n;
+        }
+    }
 
     /** A source over a whole buffer (e.g. inflated data), at most 2 GiB. */
     static ByteSource of(ByteBuffer buffer) {

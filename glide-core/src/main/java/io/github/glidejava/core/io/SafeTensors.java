@@ -32,8 +32,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Reader of the safetensors format (8-byte little-endian header length N, N bytes of UTF-8 JSON, then the raw
- * little-endian C-contiguous tensor data), memory-mapped: tensor bytes go straight from the mapping into ND4J's
- * off-heap memory, never through the Java heap.
+ * little-endian C-contiguous tensor data): tensor bytes are read from the file straight into ND4J's off-heap
+ * memory ({@link FileBytes}), never through the Java heap and never memory-mapped.
  *
  * <p>{@link #open} validates the whole header against the format's rules before anything is read: the header
  * length against the file size, the JSON, every dtype and shape, and that the data offsets tile the data section
@@ -56,7 +56,7 @@ public final class SafeTensors implements AutoCloseable {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Path file;
-    private final MappedFile mapped;
+    private final FileBytes bytes;
     private final long dataStart;
     private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
@@ -65,10 +65,10 @@ public final class SafeTensors implements AutoCloseable {
     private record Entry(String name, TensorInfo info, long begin, long end) {
     }
 
-    private SafeTensors(Path file, MappedFile mapped, long dataStart, Map<String, Entry> entries,
+    private SafeTensors(Path file, FileBytes bytes, long dataStart, Map<String, Entry> entries,
                         Map<String, String> metadata) {
         this.file = file;
-        this.mapped = mapped;
+        this.bytes = bytes;
         this.dataStart = dataStart;
         this.entries = entries;
         this.metadata = metadata;
@@ -76,18 +76,18 @@ public final class SafeTensors implements AutoCloseable {
 
     /** Maps {@code file} and validates its header. */
     public static SafeTensors open(Path file) throws IOException {
-        return open(file, MappedFile.DEFAULT_STEP);
+        return open(file, FileBytes.DEFAULT_STEP);
     }
 
-    static SafeTensors open(Path file, long mapStep) throws IOException {
-        MappedFile mapped = MappedFile.open(file, mapStep);
+    static SafeTensors open(Path file, long chunk) throws IOException {
+        FileBytes bytes = FileBytes.open(file, chunk);
         try {
-            long size = mapped.size();
+            long size = bytes.size();
             if (size < 8) {
                 throw new SafeTensorsFormatException(file, "file is " + size
                         + " bytes, shorter than the 8-byte header length prefix (truncated or not a safetensors file)");
             }
-            long headerLen = mapped.slice(0, 8).getLong(0);
+            long headerLen = bytes.slice(0, 8).getLong(0);
             if (headerLen < 0 || headerLen > size - 8) {
                 throw new SafeTensorsFormatException(file, "header length " + Long.toUnsignedString(headerLen)
                         + " exceeds the " + (size - 8) + " bytes after the length prefix (truncated file or not a"
@@ -102,12 +102,12 @@ public final class SafeTensors implements AutoCloseable {
                         + " is too short for a JSON object");
             }
             byte[] header = new byte[(int) headerLen];
-            mapped.get(8, header);
+            bytes.get(8, header);
             long dataStart = 8 + headerLen;
             ParsedHeader parsed = parseHeader(file, header, size - dataStart);
-            return new SafeTensors(file, mapped, dataStart, parsed.entries, parsed.metadata);
+            return new SafeTensors(file, bytes, dataStart, parsed.entries, parsed.metadata);
         } catch (IOException | RuntimeException e) {
-            mapped.close();
+            bytes.close();
             throw e;
         }
     }
@@ -291,7 +291,7 @@ public final class SafeTensors implements AutoCloseable {
      */
     public INDArray get(String name) {
         Entry e = entry(name);
-        return TensorBytes.read(mapped, dataStart + e.begin, e.info.dtype(), e.info.shape(), false);
+        return TensorBytes.read(bytes, dataStart + e.begin, e.info.dtype(), e.info.shape(), false);
     }
 
     /** {@code name} as FLOAT: F32 unchanged, F16 and BF16 decoded exactly, F64 rounded to nearest. */
@@ -301,7 +301,7 @@ public final class SafeTensors implements AutoCloseable {
             throw new IllegalArgumentException("tensor '" + name + "' in " + file + " has dtype " + e.info.dtype()
                     + "; getFloat converts floating-point tensors only (use get)");
         }
-        return TensorBytes.read(mapped, dataStart + e.begin, e.info.dtype(), e.info.shape(), true);
+        return TensorBytes.read(bytes, dataStart + e.begin, e.info.dtype(), e.info.shape(), true);
     }
 
     /** Byte offset of {@code name}'s data within the file. */
@@ -325,7 +325,7 @@ public final class SafeTensors implements AutoCloseable {
     public void close() {
         closed = true;
         try {
-            mapped.close();
+            bytes.close();
         } catch (IOException ignored) {
             // closing a read-only channel cannot lose data
         }
@@ -344,7 +344,7 @@ public final class SafeTensors implements AutoCloseable {
      * header is padded with spaces to a multiple of 8 bytes and the data offsets are contiguous in order.
      *
      * <p>Atomic: the file is written to a temporary file in the same directory, forced to disk and renamed over
-     * {@code file}; readers never see a partial file, and a reader still mapping the old file keeps its content.
+     * {@code file}; readers never see a partial file, and a reader that has the old file open keeps its content.
      */
     public static void write(Path file, Map<String, ? extends INDArray> tensors, Map<String, String> metadata)
             throws IOException {

@@ -137,19 +137,29 @@ public final class StateDict {
      * listing every missing, unexpected and mis-shaped key.
      */
     public void checkMatches(Map<String, long[]> expectedShapes) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> shapes.put(k, v.shape()));
+        checkShapes(source, shapes, expectedShapes);
+    }
+
+    /**
+     * {@link #checkMatches} for tensors known by their shapes only (a checkpoint read tensor by tensor):
+     * {@code shapes} from {@code source} against {@code expectedShapes}.
+     */
+    public static void checkShapes(String source, Map<String, long[]> shapes, Map<String, long[]> expectedShapes) {
         List<String> missing = new ArrayList<>();
         List<StateDictMismatchException.ShapeMismatch> mismatched = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expectedShapes.entrySet()) {
-            INDArray a = tensors.get(e.getKey());
-            if (a == null) {
+            long[] have = shapes.get(e.getKey());
+            if (have == null) {
                 missing.add(e.getKey());
-            } else if (!Arrays.equals(a.shape(), e.getValue())) {
+            } else if (!Arrays.equals(have, e.getValue())) {
                 mismatched.add(new StateDictMismatchException.ShapeMismatch(e.getKey(), e.getValue().clone(),
-                        a.shape()));
+                        have.clone()));
             }
         }
         List<String> unexpected = new ArrayList<>();
-        for (String k : tensors.keySet()) {
+        for (String k : shapes.keySet()) {
             if (!expectedShapes.containsKey(k)) {
                 unexpected.add(k);
             }

@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Moves raw little-endian tensor bytes between byte sources (memory-mapped files) and ND4J's off-heap array memory,
+ * Moves raw little-endian tensor bytes between byte sources (files, inflated records) and ND4J's off-heap array memory,
  * in bounded chunks, without staging them on the Java heap; decodes float16 / bfloat16 / float64 to float32.
  */
 final class TensorBytes {
@@ -99,12 +99,11 @@ final class TensorBytes {
         int ds = target.width();
         for (long e = 0; e < numel; e += chunkElems) {
             int n = (int) Math.min(chunkElems, numel - e);
-            ByteBuffer in = src.slice(offset + e * es, n * es);
             ByteBuffer out = window(dst, e * ds, n * ds);
             if (target == type.nd4jType()) {
-                out.put(in);
+                src.copyTo(offset + e * es, out);
             } else {
-                convertToFloat(type, in, out.asFloatBuffer(), n);
+                convertToFloat(type, src.slice(offset + e * es, n * es), out.asFloatBuffer(), n);
             }
         }
         return dst;

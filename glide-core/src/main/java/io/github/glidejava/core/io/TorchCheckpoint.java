@@ -22,13 +22,13 @@ import io.github.glidejava.core.io.RestrictedUnpickler.TensorRef;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Reader of PyTorch state dicts saved by {@code torch.save} (the zip format of torch >= 1.6), memory-mapped and
- * without running any Python semantics: {@code data.pkl} is read by a restricted unpickler that only accepts the
+ * Reader of PyTorch state dicts saved by {@code torch.save} (the zip format of torch >= 1.6), by positional reads
+ * ({@link FileBytes}) and without running any Python semantics: {@code data.pkl} is read by a restricted unpickler that only accepts the
  * globals a state dict needs (anything else raises {@link UnsafePickleException}), and tensors are rebuilt from
  * their storage records ({@code data/<key>}) by offset, size and stride.
  *
  * <p>Records are located through the zip central directory (torch writes sizes only there and in data descriptors)
- * and mapped at the offset given by each local header's own name and extra-field lengths. Records are normally
+ * and read at the offset given by each local header's own name and extra-field lengths. Records are normally
  * STORED; DEFLATE-compressed records (an archive re-zipped by another tool) are inflated into off-heap memory.
  * CRC-32s are verified on first use unless stored as 0 (torch can be told to skip them).
  *
@@ -57,37 +57,37 @@ public final class TorchCheckpoint implements AutoCloseable {
     static final long MAX_OVERLAPPING_VIEW_ELEMENTS = 1L << 24;
 
     private final Path file;
-    private final MappedFile mapped;
+    private final FileBytes bytes;
     private final ZipDirectory zip;
     private final String prefix;
     private final Map<String, TensorRef> tensors;
     private final Set<String> verified = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private TorchCheckpoint(Path file, MappedFile mapped, ZipDirectory zip, String prefix,
+    private TorchCheckpoint(Path file, FileBytes bytes, ZipDirectory zip, String prefix,
                             Map<String, TensorRef> tensors) {
         this.file = file;
-        this.mapped = mapped;
+        this.bytes = bytes;
         this.zip = zip;
         this.prefix = prefix;
         this.tensors = tensors;
     }
 
     public static TorchCheckpoint open(Path file) throws IOException {
-        return open(file, MappedFile.DEFAULT_STEP);
+        return open(file, FileBytes.DEFAULT_STEP);
     }
 
-    static TorchCheckpoint open(Path file, long mapStep) throws IOException {
+    static TorchCheckpoint open(Path file, long chunk) throws IOException {
         TensorBytes.requireLittleEndianHost();
-        MappedFile mapped = MappedFile.open(file, mapStep);
+        FileBytes bytes = FileBytes.open(file, chunk);
         try {
-            if (mapped.size() >= 2) {
-                ByteBuffer head = mapped.read(0, 2);
+            if (bytes.size() >= 2) {
+                ByteBuffer head = bytes.read(0, 2);
                 if ((head.get(0) & 0xff) == 0x80 && head.get(1) >= 2 && head.get(1) <= 5) {
                     throw new TorchCheckpointFormatException(file, CheckpointFormat.LEGACY_MESSAGE);
                 }
             }
-            ZipDirectory zip = ZipDirectory.read(file, mapped);
+            ZipDirectory zip = ZipDirectory.read(file, bytes);
             List<ZipDirectory.Entry> entries = zip.entries();
             if (entries.isEmpty()) {
                 throw new TorchCheckpointFormatException(file, "empty zip archive: not a torch.save checkpoint");
@@ -99,7 +99,7 @@ public final class TorchCheckpoint implements AutoCloseable {
                         + " not a torch.save checkpoint (expected <folder>/data.pkl)");
             }
             String prefix = first.substring(0, slash + 1);
-            TorchCheckpoint ckpt = new TorchCheckpoint(file, mapped, zip, prefix, Map.of());
+            TorchCheckpoint ckpt = new TorchCheckpoint(file, bytes, zip, prefix, Map.of());
             ZipDirectory.Entry pkl = zip.get(prefix + "data.pkl");
             if (pkl == null) {
                 throw new TorchCheckpointFormatException(file, "zip archive has no '" + prefix + "data.pkl' record:"
@@ -118,9 +118,9 @@ public final class TorchCheckpoint implements AutoCloseable {
             Object root = unpickler.load();
             Map<String, TensorRef> tensors = ckpt.stateDict(root);
             ckpt.checkStorages(unpickler.storages(), tensors);
-            return new TorchCheckpoint(file, mapped, zip, prefix, tensors);
+            return new TorchCheckpoint(file, bytes, zip, prefix, tensors);
         } catch (IOException | RuntimeException e) {
-            mapped.close();
+            bytes.close();
             throw e;
         }
     }
@@ -267,7 +267,7 @@ public final class TorchCheckpoint implements AutoCloseable {
             long base;
             if (rec.method() == ZipDirectory.METHOD_STORED) {
                 verifyCrc(rec);
-                src = mapped;
+                src = bytes;
                 base = rec.dataOffset();
             } else {
                 src = ByteSource.of(inflate(rec, Long.MAX_VALUE));
@@ -344,9 +344,9 @@ public final class TorchCheckpoint implements AutoCloseable {
             return;
         }
         CRC32 crc = new CRC32();
-        long chunk = mapped.maxSlice();
+        long chunk = bytes.maxSlice();
         for (long off = 0; off < rec.size(); off += chunk) {
-            crc.update(mapped.slice(rec.dataOffset() + off, (int) Math.min(chunk, rec.size() - off)));
+            crc.update(bytes.slice(rec.dataOffset() + off, (int) Math.min(chunk, rec.size() - off)));
         }
         checkCrc(rec, crc.getValue());
         verified.add(rec.name());
@@ -369,7 +369,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         ByteBuffer b;
         if (rec.method() == ZipDirectory.METHOD_STORED) {
             verifyCrc(rec);
-            b = mapped.read(rec.dataOffset(), (int) rec.size());
+            b = bytes.read(rec.dataOffset(), (int) rec.size());
         } else {
             b = inflate(rec, limit);
         }
@@ -399,7 +399,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         ByteBuffer out = ByteBuffer.allocateDirect((int) rec.size()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         Inflater inf = new Inflater(true);
         try {
-            long chunk = mapped.maxSlice();
+            long chunk = bytes.maxSlice();
             long fed = 0;
             while (!inf.finished()) {
                 if (inf.needsInput()) {
@@ -408,7 +408,7 @@ public final class TorchCheckpoint implements AutoCloseable {
                                 + "' ends early (truncated or corrupted)");
                     }
                     int n = (int) Math.min(chunk, rec.compressedSize() - fed);
-                    inf.setInput(mapped.slice(rec.dataOffset() + fed, n));
+                    inf.setInput(bytes.slice(rec.dataOffset() + fed, n));
                     fed += n;
                 }
                 long readBefore = inf.getBytesRead();
@@ -465,7 +465,7 @@ public final class TorchCheckpoint implements AutoCloseable {
     public void close() {
         closed = true;
         try {
-            mapped.close();
+            bytes.close();
         } catch (IOException ignored) {
             // read-only
         }

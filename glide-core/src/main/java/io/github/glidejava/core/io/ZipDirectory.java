@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The central directory of a zip archive (with ZIP64 support), read from a memory mapping. PyTorch's zip writer
+ * The central directory of a zip archive (with ZIP64 support), read from the file. PyTorch's zip writer
  * sets flag bit 3 (sizes and CRC only in data descriptors and the central directory, zeros in the local headers)
  * and pads record data to 64 bytes with an extra field present only in the local header, so sizes come from the
  * central directory and each record's data offset from its local header's own name and extra lengths.
@@ -46,7 +46,7 @@ final class ZipDirectory {
         return entries.get(name);
     }
 
-    static ZipDirectory read(Path file, MappedFile map) throws TorchCheckpointFormatException {
+    static ZipDirectory read(Path file, FileBytes map) throws TorchCheckpointFormatException {
         long size = map.size();
         if (size < EOCD_LEN) {
             throw new TorchCheckpointFormatException(file, "file is " + size + " bytes: too short for a zip archive");
@@ -180,7 +180,7 @@ final class ZipDirectory {
     }
 
     /** The end-of-central-directory record: scanning back over a comment of at most 65535 bytes. */
-    private static long findEocd(MappedFile map, long size) {
+    private static long findEocd(FileBytes map, long size) {
         long lowest = Math.max(0, size - EOCD_LEN - 0xffff);
         for (long p = size - EOCD_LEN; p >= lowest; p--) {
             ByteBuffer b = map.read(p, EOCD_LEN);

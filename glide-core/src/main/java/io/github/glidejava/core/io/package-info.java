@@ -4,8 +4,9 @@
  * {@link io.github.glidejava.core.io.CheckpointFormat} recognises a file's format from its first bytes, and explains
  * legacy (pre-zip) torch files and non-checkpoints.
  *
- * <p>Memory: files are memory-mapped and tensor bytes are copied straight from the mapping into ND4J's off-heap
- * arrays (created outside any workspace); nothing proportional to the tensor data is put on the Java heap.
+ * <p>Memory: tensor bytes are read from the file straight into ND4J's off-heap arrays (created outside any
+ * workspace) by positional reads; nothing proportional to the tensor data is put on the Java heap, and nothing is
+ * memory-mapped, whose pages would count in the process's resident memory next to the loaded weights.
  *
  * <p>Safety: every length, offset, shape and stride read from a file is checked against the file before it is
  * used or allocated. PyTorch pickles are read by a restricted interpreter that only builds plain data and refuses

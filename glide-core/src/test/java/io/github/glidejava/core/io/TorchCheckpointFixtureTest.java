@@ -58,7 +58,7 @@ class TorchCheckpointFixtureTest {
     @TestFactory
     Stream<DynamicTest> zipDirectoryAgreesWithJavaUtilZip() {
         return checkpoints().stream().map(pt -> DynamicTest.dynamicTest(pt.getFileName().toString(), () -> {
-            try (MappedFile map = MappedFile.open(pt); ZipFile zf = new ZipFile(pt.toFile())) {
+            try (FileBytes map = FileBytes.open(pt); ZipFile zf = new ZipFile(pt.toFile())) {
                 ZipDirectory dir = ZipDirectory.read(pt, map);
                 List<String> names = new ArrayList<>();
                 for (Enumeration<? extends ZipEntry> en = zf.entries(); en.hasMoreElements(); ) {

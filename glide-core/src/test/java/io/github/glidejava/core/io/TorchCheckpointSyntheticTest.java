@@ -93,7 +93,7 @@ class TorchCheckpointSyntheticTest {
     }
 
     @ParameterizedTest
-    @ValueSource(longs = {MappedFile.DEFAULT_STEP, 64, 8})
+    @ValueSource(longs = {FileBytes.DEFAULT_STEP, 64, 8})
     void stridedViewsOfOneSharedStorage(long mapStep) throws IOException {
         Path f = sharedStorageCheckpoint("archive/", mapStep, false);
         try (TorchCheckpoint c = TorchCheckpoint.open(f, mapStep)) {

@@ -22,7 +22,7 @@ class ZipDirectoryFuzzTest {
     void anyArchive(byte[] input) {
         Path file = FuzzChecks.write(DIR.resolve("fuzz.zip"), input);
         FuzzChecks.check(input.length, BUDGET, () -> {
-            try (MappedFile map = MappedFile.open(file)) {
+            try (FileBytes map = FileBytes.open(file)) {
                 for (ZipDirectory.Entry e : ZipDirectory.read(file, map).entries()) {
                     if (e.dataOffset() < 0 || e.dataOffset() + e.compressedSize() > input.length) {
                         throw new AssertionError("entry " + e + " lies outside the " + input.length + "-byte file");

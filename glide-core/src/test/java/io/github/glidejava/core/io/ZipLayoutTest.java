@@ -78,7 +78,7 @@ class ZipLayoutTest {
         try (ZipFile z = new ZipFile(f.toFile()); InputStream in = z.getInputStream(z.getEntry("model/data/0"))) {
             assertArrayEquals(floats(1f, 2f, 3f), in.readAllBytes());
         }
-        try (MappedFile m = MappedFile.open(f)) {
+        try (FileBytes m = FileBytes.open(f)) {
             for (ZipDirectory.Entry e : ZipDirectory.read(f, m).entries()) {
                 assertEquals(0, e.dataOffset() % 64, e.name() + " data is 64-byte aligned");
             }

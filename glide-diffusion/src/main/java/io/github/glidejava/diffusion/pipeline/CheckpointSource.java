@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 import io.github.glidejava.core.io.CheckpointFormat;
 import io.github.glidejava.core.io.SafeTensors;
 import io.github.glidejava.core.io.TensorInfo;
@@ -88,6 +90,11 @@ final class CheckpointSource implements AutoCloseable {
     /** The prefix removed from the U-Net's names ("" for a plain state dict). */
     String prefix() {
         return prefix;
+    }
+
+    /** The U-Net tensor {@code key} (prefix removed) as a fresh float32 array; half precision decoded exactly. */
+    INDArray readFloat(String key) {
+        return safeTensors != null ? safeTensors.getFloat(prefix + key) : torch.getFloat(prefix + key);
     }
 
     long[] shape(String key) {

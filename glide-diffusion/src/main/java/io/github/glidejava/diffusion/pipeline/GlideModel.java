@@ -2,6 +2,7 @@ package io.github.glidejava.diffusion.pipeline;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import java.util.stream.Collectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.glidejava.diffusion.GaussianDiffusion;
-import io.github.glidejava.core.io.StateDict;
+
 import io.github.glidejava.core.io.StateDictMismatchException;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
@@ -113,9 +114,9 @@ public final class GlideModel {
     public static GlideModel load(Path checkpoint, GlideModelConfig config) throws IOException {
         Objects.requireNonNull(checkpoint, "checkpoint");
         checkpoint = trainedModelFile(checkpoint);
-        String prefix;
-        String origin;
+        String origin = null;
         Map<String, String> metadata;
+        Text2ImUNet unet;
         try (CheckpointSource src = CheckpointSource.open(checkpoint)) {
             CheckpointLayout layout;
             try {
@@ -132,15 +133,16 @@ public final class GlideModel {
                         : "the '" + layout.kind().id() + "' preset (GLIDE's released " + layout.kind().id() + " model)";
             }
             checkArchitecture(checkpoint, layout, config, origin);
-            prefix = src.prefix();
+            String prefix = src.prefix();
             metadata = src.metadata();
-        }
-        Text2ImUNet unet = Text2ImUNet.create(config);
-        StateDict weights = StateDict.load(checkpoint);
-        try {
-            unet.loadStateDict(prefix.isEmpty() ? weights : weights.subDict(prefix));
+            unet = Text2ImUNet.create(config);
+            // tensor by tensor, so the file's data is never held as a second copy next to the model's
+            unet.readParameters(prefix.isEmpty() ? checkpoint.toString() : checkpoint + " [" + prefix + "*]",
+                    src.shapes(), src::readFloat);
         } catch (StateDictMismatchException e) {
             throw new IllegalArgumentException(e.getMessage() + " (configuration: " + origin + ")", e);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
         return new GlideModel(unet, checkpoint.getFileName().toString(), metadata);
     }

@@ -83,6 +83,41 @@ public final class ParameterStore {
         return new ParameterStore(specMap, values);
     }
 
+    /** Reads one tensor of a checkpoint by its state-dict key, as a fresh float32 array the caller owns. */
+    @FunctionalInterface
+    public interface TensorReader {
+        INDArray read(String key);
+    }
+
+    /**
+     * Loads every parameter from a checkpoint tensor by tensor: {@code shapes} (the file's tensor shapes, from
+     * {@code source}) are checked first as {@link #fromStateDict} checks a state dict; then each tensor is read,
+     * converted to its stored layout and released at once, so loading holds the weights once plus one tensor, never
+     * a second copy of the whole checkpoint.
+     */
+    public static ParameterStore read(List<ParamSpec> specs, String source, Map<String, long[]> shapes,
+            TensorReader reader) {
+        GlideBackend.init();
+        Map<String, ParamSpec> specMap = index(specs);
+        StateDict.checkShapes(source, shapes, torchShapes(specMap.values()));
+        Map<String, INDArray> values = new LinkedHashMap<>();
+        try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            for (ParamSpec s : specMap.values()) {
+                INDArray t = reader.read(s.key());
+                INDArray f = t.dataType() == DataType.FLOAT ? t : t.castTo(DataType.FLOAT);
+                INDArray v = s.layout().fromTorch(f);
+                if (f != t && f != v) {
+                    f.close();
+                }
+                if (t != v) {
+                    t.close();
+                }
+                values.put(s.key(), v);
+            }
+        }
+        return new ParameterStore(specMap, values);
+    }
+
     /** The parameters as a state dict in PyTorch layout (fresh float32 arrays), in state_dict order. */
     public StateDict toStateDict() {
         return StateDict.of(toTorch());

@@ -219,6 +219,15 @@ public class Text2ImUNet {
     }
 
     /**
+     * Loads the parameters tensor by tensor ({@link ParameterStore#read}): {@code shapes} are the checkpoint's
+     * tensor shapes under glide's names, {@code reader} gives each as a fresh array.
+     */
+    public Text2ImUNet readParameters(String source, Map<String, long[]> shapes, ParameterStore.TensorReader reader) {
+        this.params = ParameterStore.read(specs, source, shapes, reader);
+        return this;
+    }
+
+    /**
      * Loads a checkpoint strictly: a PyTorch {@code torch.save(model.state_dict())} file (.pt, fp16 or fp32) or a
      * safetensors file whose tensor names are the state-dict keys. Half-precision tensors are decoded exactly to
      * float32.
