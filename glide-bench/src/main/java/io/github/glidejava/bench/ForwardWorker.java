@@ -12,6 +12,7 @@ import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.core.text.BpeTokenizer;
 import io.github.glidejava.core.text.TokenBatch;
 import io.github.glidejava.core.text.TokensAndMask;
+import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
@@ -61,7 +62,7 @@ public final class ForwardWorker {
             throw new IllegalStateException("output is not finite");
         }
         out.close();
-        return String.format(Locale.ROOT, "sum=%.6f", sum);
+        return String.format(Locale.ROOT, "sum=%.6f workspaces=%dMB", sum, EagerOps.workspaceBytes() >> 20);
     }
 
     public static void main(String[] args) throws Exception {

@@ -9,6 +9,9 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.nn.autodiff.Gradients;
+import io.github.glidejava.nn.autodiff.TapeOps;
+import io.github.glidejava.nn.autodiff.Tensor;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.SameDiffOps;
 import io.github.glidejava.nn.params.ParameterStore;
@@ -18,9 +21,11 @@ import io.github.glidejava.nn.params.ParameterStore;
  * (JMH runs one benchmark after another, so on a shared machine a load change between them shows up as a difference).
  *
  * With {@code --samediff} the SameDiff forward and forward+backward (training graph, see {@link LayerBenchmark})
- * join the rotation.
+ * join the rotation; with {@code --tape} the training back-end ({@link TapeOps}): its forward alone (tape cleared
+ * after it) and forward+backward of the output's mean into every parameter and input, so the ratio of the two is the
+ * layer's backward cost in forwards.
  *
- * <pre>java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.LayerProbe [--samediff] [reps] [LAYER,...]</pre>
+ * <pre>java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.LayerProbe [--samediff] [--tape] [reps] [LAYER,...]</pre>
  */
 public final class LayerProbe {
     static {
@@ -33,6 +38,7 @@ public final class LayerProbe {
     public static void main(String[] args) {
         List<String> a = new ArrayList<>(List.of(args));
         boolean sameDiff = a.remove("--samediff");
+        boolean tape = a.remove("--tape");
         int reps = a.size() > 0 ? Integer.parseInt(a.get(0)) : 9;
         List<BaseLayerShape> cases = new ArrayList<>();
         if (a.size() > 1) {
@@ -74,7 +80,34 @@ public final class LayerProbe {
                 variants.add(new KernelProbe.Variant("SameDiff forward+backward (time; GFLOP/s of fwd only)",
                         () -> train.calculateGradients(Map.of(), vars)));
             }
+            if (tape) {
+                Gradients grads = Gradients.zerosLike(p, k -> true);
+                variants.add(new KernelProbe.Variant("tape forward", () -> {
+                    TapeOps ops = new TapeOps(p, grads);
+                    tapeForward(ops, inst, in);
+                    ops.clear();
+                }));
+                variants.add(new KernelProbe.Variant("tape forward+backward (time; GFLOP/s of fwd only)", () -> {
+                    TapeOps ops = new TapeOps(p, grads);
+                    ops.backward(tapeForward(ops, inst, in));
+                    grads.zero();
+                }));
+            }
             KernelProbe.compare(lc.description(), gflop * 1e9, reps, variants);
         }
+    }
+
+    /** The layer on the tape, inputs needing gradients, reduced to the mean of its output. */
+    private static Tensor tapeForward(TapeOps ops, BaseLayerShape.Instance inst, List<INDArray> in) {
+        List<Tensor> x = new ArrayList<>();
+        for (INDArray v : in) {
+            x.add(ops.input(v, v.dataType().isFPType()));
+        }
+        Tensor out = inst.forward.apply(ops, x);
+        int[] axes = new int[ops.shape(out).length];
+        for (int i = 0; i < axes.length; i++) {
+            axes[i] = i;
+        }
+        return ops.mean(out, false, axes);
     }
 }

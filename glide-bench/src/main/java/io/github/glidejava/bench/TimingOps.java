@@ -79,6 +79,11 @@ public final class TimingOps implements TensorOps<INDArray> {
     }
 
     @Override
+    public void release(INDArray x) {
+        ops.release(x);
+    }
+
+    @Override
     public INDArray block(String name, Supplier<INDArray> body) {
         if (blockDepth > 0) {
             return ops.block(name, body);

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.ops.EagerOps;
@@ -60,6 +61,30 @@ class EagerRuntimeTest {
         assertFalse(first.isAttached());
         assertEquals(first, model.forward(in));
         assertFalse(outs.get(0).equalsWithEps(outs.get(1), 1e-6), "different inputs give different outputs");
+    }
+
+    @Test
+    void releaseFreesOrdinaryArraysAndLeavesViewsAndWorkspacesAlone() {
+        EagerOps ops = new EagerOps(model.parameters()::get);
+        INDArray own = Nd4j.rand(DataType.FLOAT, 4, 4);
+        INDArray view = own.get(NDArrayIndex.interval(0, 2));
+        ops.release(view);
+        assertFalse(own.wasClosed(), "a view owns nothing");
+        ops.release(own);
+        assertTrue(own.wasClosed());
+        ops.release(own);  // twice is harmless
+        boolean[] seen = new boolean[2];
+        INDArray out = ops.run(() -> ops.block("b", () -> {
+            INDArray scratch = Nd4j.ones(DataType.FLOAT, 3);
+            ops.release(scratch);
+            seen[0] = scratch.isAttached();
+            seen[1] = scratch.wasClosed();
+            return ops.mul(scratch, 2.0);
+        }));
+        assertTrue(seen[0], "a block computes in a workspace");
+        assertFalse(seen[1], "workspace memory is not closed array by array");
+        assertFalse(out.isAttached());
+        assertEquals(Nd4j.valueArrayOf(new long[] {3}, 2f, DataType.FLOAT), out);
     }
 
     @Test

@@ -349,7 +349,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                     }
                 }
                 if (n != keep) {
-                    release(n);
+                    dropValue(n);
                 }
                 collectIfOver(memoryBudget);
             }
@@ -359,7 +359,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                 free(n.grad);
                 n.grad = null;
                 if (n != keep) {
-                    release(n);
+                    dropValue(n);
                 }
             }
         }
@@ -429,7 +429,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         return record(op, value, value, backward, inputs);
     }
 
-    private static void release(Tensor n) {
+    private static void dropValue(Tensor n) {
         if (n.owner != null) {
             free(n.owner);
         }
@@ -443,7 +443,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             free(n.grad);
             n.grad = null;
             if (!Arrays.asList(keep).contains(n)) {
-                release(n);
+                dropValue(n);
             }
         }
     }

@@ -103,8 +103,8 @@ public final class EagerOps implements TensorOps<INDArray> {
     }
 
     /**
-     * Runs {@code body} inside this thread's forward workspace and returns its result detached (outside any
-     * workspace). Everything else the forward allocated is reused by the next call.
+     * Runs {@code body} and returns its result outside any workspace. Blocks ({@link #block}) compute in this
+     * thread's workspaces, reused from call to call; their outputs are ordinary arrays that {@link #release} frees.
      */
     public INDArray run(Supplier<INDArray> body) {
         return runAll(() -> java.util.Map.of("out", body.get())).get("out");
@@ -116,8 +116,9 @@ public final class EagerOps implements TensorOps<INDArray> {
         int level = NESTING.get();
         NESTING.set(level + 1);
         String savedPrefix = wsPrefix;
+        int savedDepth = depth;
         wsPrefix = level == 0 ? "" : "nested" + level + "-";
-        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, wsPrefix + ROOT_WS)) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             depth = 0;
             java.util.Map<String, INDArray> out = new java.util.LinkedHashMap<>();
             for (java.util.Map.Entry<String, INDArray> e : body.get().entrySet()) {
@@ -126,6 +127,7 @@ public final class EagerOps implements TensorOps<INDArray> {
             return out;
         } finally {
             wsPrefix = savedPrefix;
+            depth = savedDepth;
             NESTING.set(level);
         }
     }
@@ -174,16 +176,21 @@ public final class EagerOps implements TensorOps<INDArray> {
     @Override
     public INDArray block(String name, Supplier<INDArray> body) {
         MemoryWorkspace parent = Nd4j.getMemoryManager().getCurrentWorkspace();
-        if (parent == null) {
-            return body.get();
-        }
-        String parentId = parent.getId();
         depth++;
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WS_CONF, wsPrefix + BLOCK_WS + depth)) {
             INDArray out = body.get();
-            return out.leverageTo(parentId);
+            // outermost blocks hand out ordinary arrays, which release() can free one by one (a workspace cannot)
+            return parent == null ? out.detach() : out.leverageTo(parent.getId());
         } finally {
             depth--;
+        }
+    }
+
+    /** Frees {@code x}'s memory now when it is an ordinary array of its own (not a view, not in a workspace). */
+    @Override
+    public void release(INDArray x) {
+        if (x != null && !x.wasClosed() && !x.isAttached() && !x.isView() && x.closeable()) {
+            x.close();
         }
     }
 

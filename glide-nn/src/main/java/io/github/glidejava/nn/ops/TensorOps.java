@@ -35,6 +35,15 @@ public interface TensorOps<T> {
      */
     T block(String name, Supplier<T> body);
 
+    /**
+     * Says that the caller will not use {@code x} again (PyTorch frees a tensor when its last reference goes): the
+     * eager back-end gives a block output's memory back at once, so a U-Net holds its skips and the current
+     * activation rather than every block's output. Nothing on back-ends that keep values for a backward pass or a
+     * graph. Only for values the caller's own code made (never inputs or parameters).
+     */
+    default void release(T x) {
+    }
+
     // ---- linear algebra -----------------------------------------------------------------------------------
 
     /** 2-d convolution, NCHW input, YXIO weight {@code [kH, kW, in, out]}, optional bias {@code [out]}. */

@@ -333,12 +333,17 @@ public class Text2ImUNet {
         h = middleBlock.forward(ops, h, emb, encoderOut);
         trace.accept("middle_block", h);
         for (int i = 0; i < outputBlocks.size(); i++) {
-            h = ops.concat(1, h, skips.pop());
-            h = outputBlocks.get(i).forward(ops, h, emb, encoderOut);
+            T skip = skips.pop();
+            T next = outputBlocks.get(i).forward(ops, h, skip, emb, encoderOut);
+            ops.release(h);
+            ops.release(skip);
+            h = next;
             trace.accept("output_blocks." + i, h);
         }
         T last = h;
-        return ops.block("out", () -> outConv.forward(ops, outNorm.forward(ops, last)));
+        T out = ops.block("out", () -> outConv.forward(ops, outNorm.forward(ops, last)));
+        ops.release(last);
+        return out;
     }
 
     /** The U-Net's input: {@code x} for the base model; subclasses concatenate their conditioning. */
@@ -412,7 +417,8 @@ public class Text2ImUNet {
         validateEager(in);
         EagerOps ops = new EagerOps(parameters()::get);
         Map<String, INDArray> traces = new LinkedHashMap<>();
-        INDArray out = ops.run(() -> forward(ops, in, (k, v) -> traces.put(k, v.detach())));
+        // copies: the forward releases block outputs once used
+        INDArray out = ops.run(() -> forward(ops, in, (k, v) -> traces.put(k, v.isAttached() ? v.detach() : v.dup())));
         traces.put("out", out);
         return traces;
     }

@@ -45,12 +45,23 @@ final class TimestepEmbedSequential extends Layer {
     }
 
     <T> T forward(TensorOps<T> ops, T x, T emb, T encoderOut) {
-        return ops.block(prefix(), () -> {
-            T h = x;
-            for (Layer l : children) {
-                h = ((TimestepBlock) l).forward(ops, h, emb, encoderOut);
-            }
-            return h;
-        });
+        return ops.block(prefix(), () -> children(ops, x, emb, encoderOut));
+    }
+
+    /**
+     * An output block: {@code cat([h, skip])} on the channels, then the children. The concatenation belongs to the
+     * block so that the eager back-end keeps it in the block's reused memory rather than in the whole forward's
+     * (in the upsampler each 256x256 one is 100 MB).
+     */
+    <T> T forward(TensorOps<T> ops, T h, T skip, T emb, T encoderOut) {
+        return ops.block(prefix(), () -> children(ops, ops.concat(1, h, skip), emb, encoderOut));
+    }
+
+    private <T> T children(TensorOps<T> ops, T x, T emb, T encoderOut) {
+        T h = x;
+        for (Layer l : children) {
+            h = ((TimestepBlock) l).forward(ops, h, emb, encoderOut);
+        }
+        return h;
     }
 }
