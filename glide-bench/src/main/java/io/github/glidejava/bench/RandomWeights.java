@@ -3,10 +3,9 @@ package io.github.glidejava.bench;
 import java.util.List;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.random.impl.UniformDistribution;
-import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
+import io.github.glidejava.core.random.PortableRandom;
 import io.github.glidejava.nn.params.ParamInit;
 import io.github.glidejava.nn.params.ParamSpec;
 import io.github.glidejava.nn.params.ParameterStore;
@@ -23,7 +22,7 @@ public final class RandomWeights {
 
     public static ParameterStore of(List<ParamSpec> specs, long seed) {
         ParameterStore store = ParameterStore.initialise(specs, seed);
-        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed + 1);
+        PortableRandom rng = new PortableRandom(seed + 1);
         for (ParamSpec s : specs) {
             long[] torch = s.torchShape();
             if (s.init().kind() == ParamInit.Kind.CONSTANT && s.init().value() == 0.0) {
@@ -33,7 +32,9 @@ public final class RandomWeights {
                 }
                 double bound = 1.0 / Math.sqrt(torch.length >= 2 ? fanIn : 64);
                 INDArray arr = store.get(s.key());
-                Nd4j.getExecutioner().exec(new UniformDistribution(arr, -bound, bound), rng);
+                float[] v = new float[(int) arr.length()];
+                rng.fillUniform(v, (float) -bound, (float) bound);
+                arr.assign(Nd4j.create(v, arr.shape(), 'c'));
             }
         }
         return store;

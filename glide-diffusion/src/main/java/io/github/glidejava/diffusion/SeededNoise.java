@@ -4,46 +4,32 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.core.random.PortableRandom;
 
 /**
- * Portable seeded Gaussian noise: the same seed gives the same values on every run, JVM and machine (ND4J's native
- * RNG can differ between builds). SplitMix64 (Steele, Lea and Flood 2014) drives the Box-Muller transform evaluated
- * with {@link StrictMath}, whose results are specified bit for bit. Values are generated in C order; each call uses
- * {@code ceil(n / 2)} pairs. Not thread-safe; sampling runs are sequential.
+ * Portable seeded Gaussian noise ({@link PortableRandom}): the same seed gives the same values on every run, JVM and
+ * machine. Values are generated in C order; each call uses {@code ceil(n / 2)} pairs. Not thread-safe; sampling runs
+ * are sequential.
  */
 public final class SeededNoise implements NoiseSource {
     static {
         GlideBackend.init();
     }
 
-    private static final double TWO_PI = 2 * Math.PI;
-    private static final double ULP53 = 0x1.0p-53;
-    private long state;
+    private final PortableRandom random;
 
     public SeededNoise(long seed) {
-        this.state = seed;
+        this.random = new PortableRandom(seed);
     }
 
     /** Next raw 64-bit SplitMix64 output. */
     public long nextLong() {
-        long z = (state += 0x9E3779B97F4A7C15L);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return random.nextLong();
     }
 
     /** Fills {@code out} with N(0, 1) values. */
     public void fill(float[] out) {
-        for (int i = 0; i < out.length; i += 2) {
-            double u1 = ((nextLong() >>> 11) + 1) * ULP53; // (0, 1]: log stays finite
-            double u2 = (nextLong() >>> 11) * ULP53;       // [0, 1)
-            double r = StrictMath.sqrt(-2.0 * StrictMath.log(u1));
-            double theta = TWO_PI * u2;
-            out[i] = (float) (r * StrictMath.cos(theta));
-            if (i + 1 < out.length) {
-                out[i + 1] = (float) (r * StrictMath.sin(theta));
-            }
-        }
+        random.fillGaussian(out);
     }
 
     @Override

@@ -220,6 +220,31 @@ class WeightsTest {
     }
 
     @Test
+    void initialisationUsesThePortableGeneratorNotNd4js() {
+        Nd4j.getRandom().setSeed(1);
+        ParameterStore a = Text2ImUNet.create(tiny()).initParameters(7).parameters();
+        Nd4j.getRandom().setSeed(2);
+        Nd4j.rand(DataType.FLOAT, 100);
+        ParameterStore b = Text2ImUNet.create(tiny()).initParameters(7).parameters();
+        for (String k : a.keys()) {
+            assertEquals(a.get(k), b.get(k), k);
+        }
+        // the first parameter is drawn first: the generator's first values, in PyTorch layout
+        ParamSpec first = Text2ImUNet.create(tiny()).parameterSpecs().get(0);
+        float[] expected = new float[(int) a.getTorch(first.key()).length()];
+        float bound = (float) first.init().value();
+        if (first.init().kind() == io.github.glidejava.nn.params.ParamInit.Kind.UNIFORM) {
+            new io.github.glidejava.core.random.PortableRandom(7).fillUniform(expected, -bound, bound);
+        } else {
+            new io.github.glidejava.core.random.PortableRandom(7).fillGaussian(expected);
+            for (int i = 0; i < expected.length; i++) {
+                expected[i] *= bound;
+            }
+        }
+        assertArrayEquals(expected, a.getTorch(first.key()).dup().data().asFloat(), first.key());
+    }
+
+    @Test
     void initialisationIsReproducibleFromTheSeed() {
         ParameterStore a = Text2ImUNet.create(tiny()).initParameters(7).parameters();
         ParameterStore b = Text2ImUNet.create(tiny()).initParameters(7).parameters();

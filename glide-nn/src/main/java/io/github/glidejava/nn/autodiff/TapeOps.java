@@ -22,8 +22,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
-import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
-import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
@@ -31,6 +29,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.core.random.PortableRandom;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.Shapes;
 import io.github.glidejava.nn.ops.TensorOps;
@@ -67,9 +66,6 @@ public final class TapeOps implements TensorOps<Tensor> {
     private boolean training;
     private long dropoutSeed;
     private long dropoutCalls;
-    /** One generator per thread, re-seeded for every mask (one per instance would hold native state per step). */
-    private static final ThreadLocal<Random> RNG =
-            ThreadLocal.withInitial(() -> Nd4j.getRandomFactory().getNewRandomInstance(0));
     /** Bytes closed since the JVM last collected (see {@link #memoryBudget}). */
     private static final ThreadLocal<long[]> PENDING = ThreadLocal.withInitial(() -> new long[1]);
     private long memoryBudget = 1L << 30;
@@ -1314,10 +1310,29 @@ public final class TapeOps implements TensorOps<Tensor> {
         }, x);
     }
 
-    private INDArray mask(long seed, double keep, DataType type, long[] shape) {
-        Random rng = RNG.get();
-        rng.setSeed(seed);
-        return Nd4j.getExecutioner().exec(new BernoulliDistribution(Nd4j.createUninitialized(type, shape), keep), rng);
+    /**
+     * A 0/1 keep mask drawn from {@code seed} with {@link PortableRandom}, so a seeded training run is the same in
+     * every process (ND4J's seeded generators are not).
+     */
+    private static INDArray mask(long seed, double keep, DataType type, long[] shape) {
+        float[] v = new float[Math.toIntExact(Shapes.length(shape))];
+        PortableRandom random = new PortableRandom(seed);
+        // two elements per 64-bit draw: each kept when its 32 bits fall below keep * 2^32
+        long threshold = (long) (keep * 0x1.0p32);
+        for (int i = 0; i < v.length; i += 2) {
+            long bits = random.nextLong();
+            v[i] = (bits >>> 32) < threshold ? 1f : 0f;
+            if (i + 1 < v.length) {
+                v[i + 1] = (bits & 0xFFFFFFFFL) < threshold ? 1f : 0f;
+            }
+        }
+        INDArray m = Nd4j.create(v, shape, 'c');
+        if (type == DataType.FLOAT) {
+            return m;
+        }
+        INDArray cast = m.castTo(type);
+        m.close();
+        return cast;
     }
 
     /** SplitMix64's finaliser of {@code seed + i}: independent-looking seeds for consecutive dropout calls. */

@@ -7,10 +7,10 @@ import java.util.Map;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.rng.Random;
 import org.nd4j.linalg.factory.Nd4j;
 
 import io.github.glidejava.core.GlideBackend;
+import io.github.glidejava.core.random.PortableRandom;
 import io.github.glidejava.core.io.StateDict;
 
 /**
@@ -32,32 +32,48 @@ public final class ParameterStore {
         GlideBackend.init();
         Map<String, ParamSpec> specMap = index(specs);
         Map<String, INDArray> values = new LinkedHashMap<>();
-        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        // portable: ND4J's seeded generators give other values in another process
+        PortableRandom rng = new PortableRandom(seed);
         try (var ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             for (ParamSpec s : specMap.values()) {
                 long[] torchShape = s.torchShape();
-                INDArray t;
                 ParamInit init = s.init();
-                switch (init.kind()) {
-                    case UNIFORM:
-                        t = Nd4j.getExecutioner().exec(
-                                new org.nd4j.linalg.api.ops.random.impl.UniformDistribution(
-                                        Nd4j.createUninitialized(DataType.FLOAT, torchShape), -init.value(), init.value()),
-                                rng);
-                        break;
-                    case NORMAL:
-                        t = Nd4j.getExecutioner().exec(
-                                new org.nd4j.linalg.api.ops.random.impl.GaussianDistribution(
-                                        Nd4j.createUninitialized(DataType.FLOAT, torchShape), 0.0, init.value()),
-                                rng);
-                        break;
-                    default:
-                        t = Nd4j.valueArrayOf(torchShape, (float) init.value(), DataType.FLOAT);
+                INDArray t;
+                if (init.kind() == ParamInit.Kind.CONSTANT) {
+                    t = Nd4j.valueArrayOf(torchShape, (float) init.value(), DataType.FLOAT);
+                } else {
+                    t = Nd4j.create(random(rng, init, torchShape), torchShape, 'c');
                 }
-                values.put(s.key(), s.layout().fromTorch(t));
+                INDArray stored = s.layout().fromTorch(t);
+                if (stored != t) {
+                    t.close();
+                }
+                values.put(s.key(), stored);
             }
         }
         return new ParameterStore(specMap, values);
+    }
+
+    /** {@code init}'s distribution (uniform in +-value, or normal with std value) over {@code shape}, in C order. */
+    private static float[] random(PortableRandom rng, ParamInit init, long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("parameter of " + n + " elements is too large to initialise");
+        }
+        float[] v = new float[(int) n];
+        float scale = (float) init.value();
+        if (init.kind() == ParamInit.Kind.UNIFORM) {
+            rng.fillUniform(v, -scale, scale);
+        } else {
+            rng.fillGaussian(v);
+            for (int i = 0; i < v.length; i++) {
+                v[i] *= scale;
+            }
+        }
+        return v;
     }
 
     /**
