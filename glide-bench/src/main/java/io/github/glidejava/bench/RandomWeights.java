@@ -3,7 +3,6 @@ package io.github.glidejava.bench;
 import java.util.List;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import io.github.glidejava.core.random.PortableRandom;
 import io.github.glidejava.nn.params.ParamInit;
@@ -32,9 +31,7 @@ public final class RandomWeights {
                 }
                 double bound = 1.0 / Math.sqrt(torch.length >= 2 ? fanIn : 64);
                 INDArray arr = store.get(s.key());
-                float[] v = new float[(int) arr.length()];
-                rng.fillUniform(v, (float) -bound, (float) bound);
-                arr.assign(Nd4j.create(v, arr.shape(), 'c'));
+                rng.fillUniform(arr, (float) -bound, (float) bound);
             }
         }
         return store;

@@ -145,6 +145,13 @@ public final class TimingOps implements TensorOps<INDArray> {
     }
 
     @Override
+    public INDArray groupNormScaleShiftSilu(INDArray x, int groups, double eps, INDArray weight, INDArray bias,
+            INDArray scale, INDArray shift) {
+        return time("groupNorm(+silu)", "groupNorm", () -> ops.groupNormScaleShiftSilu(x, groups, eps, weight, bias,
+                scale, shift));
+    }
+
+    @Override
     public INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias, boolean silu) {
         return time("groupNorm(+silu)", "groupNorm", () -> ops.groupNorm(x, groups, eps, weight, bias, silu));
     }

@@ -94,6 +94,26 @@ class OneDnnKernelsTest {
     }
 
     @Test
+    void scaleShiftNormIsOnePassWithTheComposedResult() {
+        Nd4j.getRandom().setSeed(4);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 64, 6, 5).muli(2).addi(0.5);
+        INDArray w = Nd4j.randn(DataType.FLOAT, 64);
+        INDArray b = Nd4j.randn(DataType.FLOAT, 64);
+        // scale and shift are views of one [N, 2C, 1, 1] embedding, as ResBlock slices them
+        INDArray emb = Nd4j.randn(DataType.FLOAT, 2, 128, 1, 1);
+        INDArray scale = emb.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 64), NDArrayIndex.all(), NDArrayIndex.all());
+        INDArray shift = emb.get(NDArrayIndex.all(), NDArrayIndex.interval(64, 128), NDArrayIndex.all(),
+                NDArrayIndex.all());
+        INDArray norm = composedGroupNorm(x, 32, 1e-5, w, b, false);
+        INDArray z = norm.mul(scale.add(1.0)).add(shift);
+        INDArray expected = z.mul(Transforms.sigmoid(z, true));
+        assertClose("fused scale-shift norm", expected, fast.groupNormScaleShiftSilu(x, 32, 1e-5, w, b, scale, shift),
+                3e-5);
+        assertClose("composed scale-shift norm", expected,
+                plain.groupNormScaleShiftSilu(x, 32, 1e-5, w, b, scale, shift), 3e-5);
+    }
+
+    @Test
     void groupNormAndSiluThroughOneDnn() {
         Nd4j.getRandom().setSeed(3);
         INDArray x = Nd4j.randn(DataType.FLOAT, 3, 64, 5, 7).muli(3).addi(1);

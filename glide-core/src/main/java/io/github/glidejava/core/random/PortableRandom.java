@@ -1,5 +1,10 @@
 package io.github.glidejava.core.random;
 
+import java.nio.FloatBuffer;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 /**
  * Seeded random numbers that are the same on every run, JVM and machine. ND4J's seeded generators are not: in
  * ND4J 1.0.0-M2.1 the same seed gave different values in two processes. SplitMix64 (Steele, Lea and Flood 2014)
@@ -10,6 +15,8 @@ public final class PortableRandom {
     private static final double TWO_PI = 2 * Math.PI;
     private static final double ULP53 = 0x1.0p-53;
     private static final float ULP24 = 0x1.0p-24f;
+    /** Even, so that Gaussian pairs never straddle two chunks. */
+    private static final int CHUNK = 1 << 16;
     private long state;
 
     public PortableRandom(long seed) {
@@ -36,6 +43,49 @@ public final class PortableRandom {
                 out[i + 1] = (float) (r * StrictMath.sin(theta));
             }
         }
+    }
+
+    /**
+     * Fills a dense C-order float32 array in place, in C order, with the values {@link #fillGaussian(float[])} gives
+     * an array of its length, through a small reused buffer (nothing proportional to it on the Java heap).
+     */
+    public void fillGaussian(INDArray dense) {
+        fill(dense, chunk -> fillGaussian(chunk));
+    }
+
+    /** {@link #fillUniform(float[], float, float)} into a dense C-order float32 array, as {@link #fillGaussian(INDArray)}. */
+    public void fillUniform(INDArray dense, float low, float high) {
+        fill(dense, chunk -> fillUniform(chunk, low, high));
+    }
+
+    private static void fill(INDArray dense, java.util.function.Consumer<float[]> draw) {
+        if (dense.dataType() != DataType.FLOAT || dense.offset() != 0 || !denseC(dense)
+                || dense.data().length() < dense.length()) {
+            throw new IllegalArgumentException("a dense C-order float32 array starting its buffer is needed, got "
+                    + dense.dataType() + " " + dense.shapeInfoToString());
+        }
+        FloatBuffer out = dense.data().asNioFloat();
+        long n = dense.length();
+        float[] chunk = new float[(int) Math.min(n, CHUNK)];
+        for (long done = 0; done < n; done += chunk.length) {
+            int m = (int) Math.min(chunk.length, n - done);
+            float[] part = m == chunk.length ? chunk : new float[m];
+            draw.accept(part);
+            out.put((int) done, part, 0, m);
+        }
+    }
+
+    private static boolean denseC(INDArray a) {
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
     }
 
     /** Fills {@code out} with values uniform in {@code [low, high)}, one draw each (24 random bits). */

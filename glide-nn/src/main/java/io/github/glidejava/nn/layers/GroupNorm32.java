@@ -52,6 +52,20 @@ public final class GroupNorm32 extends Layer {
         return swish == 1.0 ? y : applySwish(ops, y, swish);
     }
 
+    /**
+     * {@code silu(norm(x) * (1 + scale) + shift)} for scale-shift conditioning ({@code scale}, {@code shift}
+     * {@code [N, C, 1, 1]}), as one op ({@link TensorOps#groupNormScaleShiftSilu}).
+     */
+    public <T> T forwardScaleShiftSilu(TensorOps<T> ops, T x, T scale, T shift) {
+        long[] s = ops.shape(x);
+        if (s.length < 3 || s[1] != channels) {
+            throw new IllegalArgumentException("GroupNorm at '" + prefix() + "' expects [N, " + channels
+                    + ", ...], got " + java.util.Arrays.toString(s));
+        }
+        return ops.groupNormScaleShiftSilu(x, groups, eps, ops.param(key("weight")), ops.param(key("bias")), scale,
+                shift);
+    }
+
     static <T> T applySwish(TensorOps<T> ops, T y, double swish) {
         if (swish == 1.0) {
             return ops.silu(y);

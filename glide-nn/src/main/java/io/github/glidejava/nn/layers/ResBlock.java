@@ -91,8 +91,7 @@ public final class ResBlock extends Layer implements TimestepBlock {
         if (useScaleShiftNorm) {
             T scale = ops.slice(embOut, 1, 0, outChannels);
             T shift = ops.slice(embOut, 1, outChannels, 2L * outChannels);
-            h = ops.add(ops.mul(outNorm.forward(ops, h), ops.add(scale, 1.0)), shift);
-            h = ops.silu(h);
+            h = outNorm.forwardScaleShiftSilu(ops, h, scale, shift);
         } else {
             h = outNorm.forward(ops, ops.add(h, embOut));
         }

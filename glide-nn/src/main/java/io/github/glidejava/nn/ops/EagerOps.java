@@ -345,6 +345,13 @@ public final class EagerOps implements TensorOps<INDArray> {
      * place.
      */
     @Override
+    public INDArray groupNormScaleShiftSilu(INDArray x, int groups, double eps, INDArray weight, INDArray bias,
+            INDArray scale, INDArray shift) {
+        INDArray fast = oneDnn ? OneDnnKernels.groupNorm(x, groups, eps, weight, bias, scale, shift, true) : null;
+        return fast != null ? fast : TensorOps.super.groupNormScaleShiftSilu(x, groups, eps, weight, bias, scale, shift);
+    }
+
+    @Override
     public INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias, boolean silu) {
         INDArray fast = oneDnn ? OneDnnKernels.groupNorm(x, groups, eps, weight, bias, silu) : null;
         if (fast != null) {

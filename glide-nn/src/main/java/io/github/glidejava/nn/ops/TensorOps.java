@@ -166,6 +166,15 @@ public interface TensorOps<T> {
         return silu ? silu(y) : y;
     }
 
+    /**
+     * ResBlock's scale-shift norm: {@code silu(groupNorm(x) * (1 + scale) + shift)}, {@code scale} and {@code shift}
+     * of shape {@code [N, C, 1, 1]}. Composed here; the eager back-end computes it in one pass over x (the composition
+     * makes three more full-size arrays).
+     */
+    default T groupNormScaleShiftSilu(T x, int groups, double eps, T weight, T bias, T scale, T shift) {
+        return silu(add(mul(groupNorm(x, groups, eps, weight, bias, false), add(scale, 1.0)), shift));
+    }
+
     /** {@code cond ? a : b} for a 0/1 float {@code cond}, exact for finite values: a*cond + b*(1-cond). */
     default T select(T cond, T a, T b) {
         return add(mul(a, cond), mul(b, add(mul(cond, -1.0), 1.0)));

@@ -42,7 +42,13 @@ public final class ParameterStore {
                 if (init.kind() == ParamInit.Kind.CONSTANT) {
                     t = Nd4j.valueArrayOf(torchShape, (float) init.value(), DataType.FLOAT);
                 } else {
-                    t = Nd4j.create(random(rng, init, torchShape), torchShape, 'c');
+                    t = Nd4j.createUninitialized(DataType.FLOAT, torchShape);
+                    if (init.kind() == ParamInit.Kind.UNIFORM) {
+                        rng.fillUniform(t, (float) -init.value(), (float) init.value());
+                    } else {
+                        rng.fillGaussian(t);
+                        t.muli(init.value());
+                    }
                 }
                 INDArray stored = s.layout().fromTorch(t);
                 if (stored != t) {
@@ -52,28 +58,6 @@ public final class ParameterStore {
             }
         }
         return new ParameterStore(specMap, values);
-    }
-
-    /** {@code init}'s distribution (uniform in +-value, or normal with std value) over {@code shape}, in C order. */
-    private static float[] random(PortableRandom rng, ParamInit init, long[] shape) {
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
-        }
-        if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("parameter of " + n + " elements is too large to initialise");
-        }
-        float[] v = new float[(int) n];
-        float scale = (float) init.value();
-        if (init.kind() == ParamInit.Kind.UNIFORM) {
-            rng.fillUniform(v, -scale, scale);
-        } else {
-            rng.fillGaussian(v);
-            for (int i = 0; i < v.length; i++) {
-                v[i] *= scale;
-            }
-        }
-        return v;
     }
 
     /**

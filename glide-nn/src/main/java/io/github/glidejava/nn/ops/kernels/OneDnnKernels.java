@@ -232,6 +232,15 @@ public final class OneDnnKernels {
      * non-float32 input or channels not divisible by the groups.
      */
     public static INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias, boolean silu) {
+        return groupNorm(x, groups, eps, weight, bias, null, null, silu);
+    }
+
+    /**
+     * {@link #groupNorm} followed by {@code * (1 + scale) + shift} with {@code scale}, {@code shift} of shape
+     * {@code [N, C, 1, 1]} (both null: none), folded into the per-(sample, channel) affine of the same pass.
+     */
+    public static INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias,
+            INDArray scale, INDArray shift, boolean silu) {
         long[] s = x.shape();
         if (x.dataType() != DataType.FLOAT || s.length < 2 || s[1] % groups != 0) {
             return null;
@@ -278,18 +287,30 @@ public final class OneDnnKernels {
         });
         float[] w = weight.toFloatVector();
         float[] b = bias.toFloatVector();
-        float[][] scale = new float[n][c];
-        float[][] shift = new float[n][c];
+        if ((scale == null) != (shift == null) || (scale != null
+                && (scale.length() != (long) n * c || shift.length() != (long) n * c))) {
+            return null;
+        }
+        float[] ms = scale == null ? null : scale.dup('c').data().asFloat();
+        float[] mb = shift == null ? null : shift.dup('c').data().asFloat();
+        float[][] a = new float[n][c];
+        float[][] d = new float[n][c];
         for (int i = 0; i < n; i++) {
             for (int ch = 0; ch < c; ch++) {
                 int gi = i * groups + ch / cg;
-                float sc = (float) (rstd[gi] * w[ch]);
-                scale[i][ch] = sc;
-                shift[i][ch] = (float) (b[ch] - mean[gi] * sc);
+                double sc = rstd[gi] * w[ch];
+                double sh = b[ch] - mean[gi] * sc;
+                if (ms != null) {
+                    double m = 1.0 + ms[i * c + ch];
+                    sc *= m;
+                    sh = sh * m + mb[i * c + ch];
+                }
+                a[i][ch] = (float) sc;
+                d[i][ch] = (float) sh;
             }
         }
         INDArray y = Nd4j.createUninitialized(DataType.FLOAT, s);
-        Dnnl.scaleShift(x, Nd4j.createFromArray(scale), Nd4j.createFromArray(shift), y, silu);
+        Dnnl.scaleShift(x, Nd4j.createFromArray(a), Nd4j.createFromArray(d), y, silu);
         return y;
     }
 }
