@@ -48,6 +48,37 @@ def say(s):
     sys.stdout.flush()
 
 
+def fill_random(th, model, g):
+    """Values for what glide leaves zero or uninitialised, drawn from generator g (see the module docstring)."""
+    import numpy as np
+    with th.no_grad():
+        # glide leaves these two th.empty (the released checkpoint fills them); glide-java's init: normal(0.01)
+        for name in ("positional_embedding", "padding_embedding"):
+            if hasattr(model, name):
+                getattr(model, name).normal_(std=0.01, generator=g)
+        for p in model.parameters():
+            if not p.any():
+                fan_in = int(np.prod(p.shape[1:])) if p.dim() >= 2 else 64
+                bound = 1.0 / np.sqrt(fan_in)
+                p.copy_(th.rand(p.shape, generator=g) * (2 * bound) - bound)
+
+
+def serve(ready, run):
+    """drive.py's protocol: READY (then VmHWM counts the work alone), run -> T seconds, rss, quit."""
+    say("READY " + ready + " " + mem())
+    open("/proc/self/clear_refs", "w").write("5")  # VmHWM from here on: the work, not the loading
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "run":
+            t0 = time.perf_counter()
+            extra = run()
+            say(f"T {time.perf_counter() - t0:.4f} {extra}")
+        elif cmd == "rss":
+            say("RSS " + mem())
+        elif cmd == "quit":
+            break
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", choices=["unguided", "clip"])
@@ -83,16 +114,7 @@ def main():
     model, diffusion = create_model_and_diffusion(**o)
     model.eval()
     g = th.Generator().manual_seed(1)
-    with th.no_grad():
-        # glide leaves these two th.empty (the released checkpoint fills them); glide-java's init: normal(0.01)
-        for name in ("positional_embedding", "padding_embedding"):
-            if hasattr(model, name):
-                getattr(model, name).normal_(std=0.01, generator=g)
-        for p in model.parameters():
-            if not p.any():
-                fan_in = int(np.prod(p.shape[1:])) if p.dim() >= 2 else 64
-                bound = 1.0 / np.sqrt(fan_in)
-                p.copy_(th.rand(p.shape, generator=g) * (2 * bound) - bound)
+    fill_random(th, model, g)
 
     enc = model.tokenizer
     toks, mask = enc.padded_tokens_and_mask(enc.encode(PROMPT), o["text_ctx"])
@@ -143,18 +165,7 @@ def main():
 
     sys.stderr.write(f"torch {th.__version__}, {th.get_num_threads()} threads, U-Net "
                      f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M, CLIP {clip_params / 1e6:.2f}M\n")
-    say(f"READY mode={a.mode} size={size} t={a.t}/{a.respacing} scale={a.scale if cond_fn else 0} " + mem())
-    open("/proc/self/clear_refs", "w").write("5")  # VmHWM from here on: the work, not the loading
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == "run":
-            t0 = time.perf_counter()
-            extra = run()
-            say(f"T {time.perf_counter() - t0:.4f} {extra}")
-        elif cmd == "rss":
-            say("RSS " + mem())
-        elif cmd == "quit":
-            break
+    serve(f"mode={a.mode} size={size} t={a.t}/{a.respacing} scale={a.scale if cond_fn else 0}", run)
 
 
 if __name__ == "__main__":

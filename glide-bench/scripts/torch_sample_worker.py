@@ -23,37 +23,10 @@ import os
 import sys
 import time
 
+from torch_clip_worker import fill_random, serve  # this directory; torch is imported inside main()
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROMPT = "an oil painting of a corgi"
-
-
-def mem():
-    d = {}
-    for line in open("/proc/self/status"):
-        if line.startswith(("VmHWM", "VmRSS")):
-            k, v = line.split(":")
-            d[k] = v.strip().replace(" ", "")
-    return f"VmHWM={d['VmHWM']} VmRSS={d['VmRSS']}"
-
-
-def say(s):
-    sys.stdout.write(s + "\n")
-    sys.stdout.flush()
-
-
-def fill_random(th, model, seed):
-    """Glide's initialisation plus values for what it leaves zero or uninitialised (see the module docstring)."""
-    import numpy as np
-    g = th.Generator().manual_seed(seed)
-    with th.no_grad():
-        for name in ("positional_embedding", "padding_embedding"):
-            if hasattr(model, name):
-                getattr(model, name).normal_(std=0.01, generator=g)
-        for p in model.parameters():
-            if not p.any():
-                fan_in = int(np.prod(p.shape[1:])) if p.dim() >= 2 else 64
-                bound = 1.0 / np.sqrt(fan_in)
-                p.copy_(th.rand(p.shape, generator=g) * (2 * bound) - bound)
 
 
 def main():
@@ -76,16 +49,25 @@ def main():
     th.set_num_threads(a.threads)
     th.manual_seed(0)
 
+    def build(defaults, respacing, checkpoint, seed):
+        o = defaults()
+        o["use_fp16"] = False
+        o["timestep_respacing"] = respacing
+        model, diffusion = create_model_and_diffusion(**o)
+        model.eval()
+        if checkpoint:
+            model.load_state_dict(th.load(checkpoint, map_location="cpu"))
+        else:
+            fill_random(th, model, th.Generator().manual_seed(seed))
+        return o, model, diffusion
+
     if a.mode == "checkpoints":
         if not a.dir:
             raise SystemExit("checkpoints needs the output directory")
         os.makedirs(a.dir, exist_ok=True)
         for name, defaults, seed in (("base", model_and_diffusion_defaults, 1),
                                      ("upsample", model_and_diffusion_defaults_upsampler, 2)):
-            o = defaults()
-            o["use_fp16"] = False
-            model, _ = create_model_and_diffusion(**o)
-            fill_random(th, model, seed)
+            _, model, _ = build(defaults, "", None, seed)
             path = os.path.join(a.dir, name + ".pt")
             th.save(model.state_dict(), path + ".tmp")
             os.replace(path + ".tmp", path)
@@ -93,24 +75,8 @@ def main():
         return
 
     t0 = time.perf_counter()
-    o = model_and_diffusion_defaults()
-    o["use_fp16"] = False
-    o["timestep_respacing"] = "100" if a.preset == "notebook" else "ddim25"
-    model, diffusion = create_model_and_diffusion(**o)
-    model.eval()
-    if a.base:
-        model.load_state_dict(th.load(a.base, map_location="cpu"))
-    else:
-        fill_random(th, model, 1)
-    o_up = model_and_diffusion_defaults_upsampler()
-    o_up["use_fp16"] = False
-    o_up["timestep_respacing"] = "fast27"
-    model_up, diffusion_up = create_model_and_diffusion(**o_up)
-    model_up.eval()
-    if a.upsampler:
-        model_up.load_state_dict(th.load(a.upsampler, map_location="cpu"))
-    else:
-        fill_random(th, model_up, 2)
+    o, model, diffusion = build(model_and_diffusion_defaults, "100" if a.preset == "notebook" else "ddim25", a.base, 1)
+    o_up, model_up, diffusion_up = build(model_and_diffusion_defaults_upsampler, "fast27", a.upsampler, 2)
     load_s = time.perf_counter() - t0
 
     guidance_scale, upsample_temp, batch_size = 3.0, 0.997, a.batch
@@ -155,19 +121,7 @@ def main():
         return f"base={s1 - s0:.2f} upsample={s2 - s1:.2f} sum={up.sum().item():.4f}"
 
     sys.stderr.write(f"torch {th.__version__}, {th.get_num_threads()} threads\n")
-    say(f"READY preset={a.preset} batch={batch_size} load={load_s:.1f}s " + mem())
-    open("/proc/self/clear_refs", "w").write("5")  # VmHWM from here on: the work, not the loading
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd == "run":
-            t0 = time.perf_counter()
-            extra = run()
-            say(f"T {time.perf_counter() - t0:.4f} {extra}")
-        elif cmd == "rss":
-            say("RSS " + mem())
-        elif cmd == "quit":
-            break
-
+    serve(f"preset={a.preset} batch={batch_size} load={load_s:.1f}s", run)
 
 if __name__ == "__main__":
     main()

@@ -11,10 +11,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import io.github.glidejava.core.GlideBackend;
-import io.github.glidejava.core.random.PortableRandom;
 import io.github.glidejava.core.text.BpeTokenizer;
 import io.github.glidejava.core.text.TokenBatch;
 import io.github.glidejava.core.text.TokensAndMask;
+import io.github.glidejava.diffusion.SeededNoise;
 import io.github.glidejava.diffusion.pipeline.GlideModel;
 import io.github.glidejava.nn.ops.EagerOps;
 import io.github.glidejava.nn.ops.Precision;
@@ -56,19 +56,13 @@ public final class ForwardWorker {
         }
         TokenBatch tokens = TokenBatch.of(rows);
         // portable, so that every process gets the same inputs (and the printed sums compare)
-        PortableRandom random = new PortableRandom(0);
+        SeededNoise random = new SeededNoise(0);
         int size = config.imageSize();
-        INDArray x = randn(random, batch, 3, size, size);
+        INDArray x = random.next(batch, 3, size, size);
         boolean upsampler = config.superRes();
         INDArray t = Nd4j.valueArrayOf(new long[] {batch}, upsampler ? 100L : 500L, DataType.INT64);
         UNetInputs<INDArray> in = UNetInputs.of(x, t, tokens.tokens(), tokens.mask());
-        inputs = upsampler ? in.withLowRes(randn(random, batch, 3, 64, 64)) : in;
-    }
-
-    private static INDArray randn(PortableRandom random, long... shape) {
-        float[] v = new float[(int) (shape[0] * shape[1] * shape[2] * shape[3])];
-        random.fillGaussian(v);
-        return Nd4j.create(v, shape, 'c');
+        inputs = upsampler ? in.withLowRes(random.next(batch, 3, 64, 64)) : in;
     }
 
     String run() {
@@ -116,7 +110,7 @@ public final class ForwardWorker {
                 w.unet.parameters().numParameters() / 1e6, (System.nanoTime() - t0) / 1e9);
         // the peak so far is the loading's (WorkerProtocol resets it for the work)
         WorkerProtocol.serve(String.format(Locale.ROOT, "model=%s batch=%d precision=%s %s", model, batch, precision,
-                WorkerProtocol.rss().substring(4)),
+                WorkerProtocol.memory()),
                 w::run);
     }
 }

@@ -31,7 +31,8 @@ public final class RandomWeights {
                 }
                 double bound = 1.0 / Math.sqrt(torch.length >= 2 ? fanIn : 64);
                 INDArray arr = store.get(s.key());
-                rng.fillUniform(arr, (float) -bound, (float) bound);
+                // stored parameters are dense C-order copies: their buffer is the array, in order
+                rng.fillUniform(arr.data().asNioFloat(), arr.length(), (float) -bound, (float) bound);
             }
         }
         return store;

@@ -121,6 +121,6 @@ public final class SampleWorker {
                 precision);
         double load = (System.nanoTime() - t0) / 1e9;
         WorkerProtocol.serve(String.format(Locale.ROOT, "preset=%s batch=%d precision=%s load=%.1fs %s", preset,
-                batch, precision, load, WorkerProtocol.rss().substring(4)), w::run);
+                batch, precision, load, WorkerProtocol.memory()), w::run);
     }
 }

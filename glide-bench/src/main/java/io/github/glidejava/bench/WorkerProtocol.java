@@ -51,8 +51,13 @@ final class WorkerProtocol {
         }
     }
 
-    /** {@code RSS VmHWM=<n>kB VmRSS=<n>kB} from {@code /proc/self/status} ({@code ?} where not available). */
+    /** {@code RSS VmHWM=<n>kB VmRSS=<n>kB}: the answer to {@code rss}. */
     static String rss() throws IOException {
+        return "RSS " + memory();
+    }
+
+    /** {@code VmHWM=<n>kB VmRSS=<n>kB} from {@code /proc/self/status} ({@code ?} where not available). */
+    static String memory() throws IOException {
         String hwm = "?", now = "?";
         Path status = Path.of("/proc/self/status");
         if (Files.isReadable(status)) {
@@ -64,6 +69,6 @@ final class WorkerProtocol {
                 }
             }
         }
-        return "RSS VmHWM=" + hwm + "kB VmRSS=" + now + "kB";
+        return "VmHWM=" + hwm + "kB VmRSS=" + now + "kB";
     }
 }

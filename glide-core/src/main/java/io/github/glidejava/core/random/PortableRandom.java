@@ -1,9 +1,7 @@
 package io.github.glidejava.core.random;
 
 import java.nio.FloatBuffer;
-
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import java.util.function.Consumer;
 
 /**
  * Seeded random numbers that are the same on every run, JVM and machine. ND4J's seeded generators are not: in
@@ -46,26 +44,23 @@ public final class PortableRandom {
     }
 
     /**
-     * Fills a dense C-order float32 array in place, in C order, with the values {@link #fillGaussian(float[])} gives
-     * an array of its length, through a small reused buffer (nothing proportional to it on the Java heap).
+     * Writes the {@code n} values {@link #fillGaussian(float[])} gives an array of length {@code n} to positions
+     * {@code 0 .. n-1} of {@code out} (e.g. a fresh off-heap array's buffer), through a small reused chunk: nothing
+     * proportional to {@code n} on the Java heap.
      */
-    public void fillGaussian(INDArray dense) {
-        fill(dense, chunk -> fillGaussian(chunk));
+    public void fillGaussian(FloatBuffer out, long n) {
+        fill(out, n, chunk -> fillGaussian(chunk));
     }
 
-    /** {@link #fillUniform(float[], float, float)} into a dense C-order float32 array, as {@link #fillGaussian(INDArray)}. */
-    public void fillUniform(INDArray dense, float low, float high) {
-        fill(dense, chunk -> fillUniform(chunk, low, high));
+    /** {@link #fillUniform(float[], float, float)} into a buffer, as {@link #fillGaussian(FloatBuffer, long)}. */
+    public void fillUniform(FloatBuffer out, long n, float low, float high) {
+        fill(out, n, chunk -> fillUniform(chunk, low, high));
     }
 
-    private static void fill(INDArray dense, java.util.function.Consumer<float[]> draw) {
-        if (dense.dataType() != DataType.FLOAT || dense.offset() != 0 || !denseC(dense)
-                || dense.data().length() < dense.length()) {
-            throw new IllegalArgumentException("a dense C-order float32 array starting its buffer is needed, got "
-                    + dense.dataType() + " " + dense.shapeInfoToString());
+    private static void fill(FloatBuffer out, long n, Consumer<float[]> draw) {
+        if (n < 0 || n > out.limit()) {
+            throw new IllegalArgumentException(n + " values do not fit a buffer of " + out.limit());
         }
-        FloatBuffer out = dense.data().asNioFloat();
-        long n = dense.length();
         float[] chunk = new float[(int) Math.min(n, CHUNK)];
         for (long done = 0; done < n; done += chunk.length) {
             int m = (int) Math.min(chunk.length, n - done);
@@ -73,19 +68,6 @@ public final class PortableRandom {
             draw.accept(part);
             out.put((int) done, part, 0, m);
         }
-    }
-
-    private static boolean denseC(INDArray a) {
-        long[] shape = a.shape();
-        long[] stride = a.stride();
-        long expected = 1;
-        for (int i = shape.length - 1; i >= 0; i--) {
-            if (shape[i] != 1 && stride[i] != expected) {
-                return false;
-            }
-            expected *= shape[i];
-        }
-        return true;
     }
 
     /** Fills {@code out} with values uniform in {@code [low, high)}, one draw each (24 random bits). */

@@ -45,7 +45,6 @@ import io.github.glidejava.nn.ops.kernels.OneDnnKernels;
  * everything is ND4J.
  */
 public final class EagerOps implements TensorOps<INDArray> {
-    private static final String ROOT_WS = "glide-eager";
     private static final String BLOCK_WS = "glide-eager-block-";
     private static final WorkspaceConfiguration WS_CONF = WorkspaceConfiguration.builder()
             .initialSize(0)
@@ -136,15 +135,12 @@ public final class EagerOps implements TensorOps<INDArray> {
     private String wsPrefix = "";
 
     /**
-     * Bytes currently reserved by this thread's forward workspaces (the root and every block depth used so far);
+     * Bytes currently reserved by this thread's forward workspaces (one per block depth used so far);
      * stable from the second forward of the same shapes on.
      */
     public static long workspaceBytes() {
         var mgr = Nd4j.getWorkspaceManager();
         long total = 0;
-        if (mgr.checkIfWorkspaceExists(ROOT_WS)) {
-            total += mgr.getWorkspaceForCurrentThread(ROOT_WS).getCurrentSize();
-        }
         for (int d = 1; mgr.checkIfWorkspaceExists(BLOCK_WS + d); d++) {
             total += mgr.getWorkspaceForCurrentThread(BLOCK_WS + d).getCurrentSize();
         }

@@ -44,9 +44,10 @@ public final class ParameterStore {
                 } else {
                     t = Nd4j.createUninitialized(DataType.FLOAT, torchShape);
                     if (init.kind() == ParamInit.Kind.UNIFORM) {
-                        rng.fillUniform(t, (float) -init.value(), (float) init.value());
+                        rng.fillUniform(t.data().asNioFloat(), t.length(), (float) -init.value(),
+                                (float) init.value());
                     } else {
-                        rng.fillGaussian(t);
+                        rng.fillGaussian(t.data().asNioFloat(), t.length());
                         t.muli(init.value());
                     }
                 }

@@ -245,6 +245,10 @@ public final class OneDnnKernels {
         if (x.dataType() != DataType.FLOAT || s.length < 2 || s[1] % groups != 0) {
             return null;
         }
+        if ((scale == null) != (shift == null) || (scale != null
+                && (scale.length() != s[0] * s[1] || shift.length() != s[0] * s[1]))) {
+            return null;
+        }
         x = contiguous(x);
         if (x.offset() != 0) {
             x = x.dup('c');   // the NIO view below is read from the start of the buffer
@@ -287,10 +291,6 @@ public final class OneDnnKernels {
         });
         float[] w = weight.toFloatVector();
         float[] b = bias.toFloatVector();
-        if ((scale == null) != (shift == null) || (scale != null
-                && (scale.length() != (long) n * c || shift.length() != (long) n * c))) {
-            return null;
-        }
         float[] ms = scale == null ? null : scale.dup('c').data().asFloat();
         float[] mb = shift == null ? null : shift.dup('c').data().asFloat();
         float[][] a = new float[n][c];
