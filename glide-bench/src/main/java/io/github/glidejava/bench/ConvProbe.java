@@ -56,8 +56,8 @@ public final class ConvProbe {
             INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
             INDArray dw = Nd4j.createUninitialized(DataType.FLOAT, w.shape());
             INDArray db = Nd4j.createUninitialized(DataType.FLOAT, b.shape());
-            DnnlConv.backwardData(g, w, 1, 1, dx);
-            DnnlConv.backwardWeights(x, g, 1, 1, dw, db);
+            DnnlConv.backwardData(g, w, 1, 1, dx, DnnlConv.Algorithm.DIRECT);
+            DnnlConv.backwardWeights(x, g, 1, 1, dw, db, DnnlConv.Algorithm.DIRECT);
             System.out.printf(Locale.ROOT, "%s backward: max |dx diff| %.3g (max %.3g), |dw diff| %.3g (max %.3g),"
                     + " |db diff| %.3g%n", s, dx.sub(bp[0]).amaxNumber().doubleValue(),
                     bp[0].amaxNumber().doubleValue(), dw.sub(bp[1]).amaxNumber().doubleValue(),
@@ -78,8 +78,8 @@ public final class ConvProbe {
                         }
                     }),
                     new KernelProbe.Variant("dnnl backward", () -> {
-                        DnnlConv.backwardData(g, w, 1, 1, dx);
-                        DnnlConv.backwardWeights(x, g, 1, 1, dw, db);
+                        DnnlConv.backwardData(g, w, 1, 1, dx, DnnlConv.Algorithm.DIRECT);
+                        DnnlConv.backwardWeights(x, g, 1, 1, dw, db, DnnlConv.Algorithm.DIRECT);
                     })));
         }
     }

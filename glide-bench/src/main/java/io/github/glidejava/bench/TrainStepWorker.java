@@ -11,6 +11,10 @@ import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.nn.autodiff.Gradients;
 import io.github.glidejava.nn.autodiff.TapeOps;
 import io.github.glidejava.nn.autodiff.Tensor;
+import io.github.glidejava.nn.ops.ArrayPool;
+import io.github.glidejava.nn.ops.Precision;
+import io.github.glidejava.nn.train.AdamW;
+import io.github.glidejava.nn.train.AdamWOptions;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetInputs;
@@ -25,7 +29,7 @@ import io.github.glidejava.nn.unet.UNetInputs;
  *
  * <pre>
  * java -cp glide-bench/target/benchmarks.jar io.github.glidejava.bench.TrainStepWorker train --config small32 \
- *      [--batch 16] [--recompute none|all] [--lr 1e-4] [--memory-budget-mb 1024]
+ *      [--batch 16] [--recompute none|all] [--lr 1e-4] [--memory-budget-mb 1024] [--precision fp32|winograd|bf16]
  * </pre>
  *
  * {@code small32} is torch_worker's config: 32x32, 64 channels, mult 1,2,2, 2 res blocks, attention at 16 and 8,
@@ -36,8 +40,9 @@ public final class TrainStepWorker {
     private final Gradients grads;
     private final int batch;
     private final boolean recompute;
-    private final io.github.glidejava.nn.train.AdamW adam;
+    private final AdamW adam;
     private final long memoryBudget;
+    private final Precision precision;
     private final INDArray x;
     private final INDArray t;
     private final INDArray tokens;
@@ -45,15 +50,17 @@ public final class TrainStepWorker {
     private final double[] alphasCumprod;
     private int step;
 
-    TrainStepWorker(GlideModelConfig config, int batch, boolean recompute, double lr, long memoryBudget) {
+    TrainStepWorker(GlideModelConfig config, int batch, boolean recompute, double lr, long memoryBudget,
+            Precision precision) {
         this.memoryBudget = memoryBudget;
+        this.precision = precision;
         this.model = Text2ImUNet.create(config).initParameters(0);
         this.grads = Gradients.zerosLike(model.parameters(), k -> true);
         this.batch = batch;
         this.recompute = recompute;
         // torch.optim.AdamW's defaults: betas (0.9, 0.999), eps 1e-8, weight decay 0.01
-        this.adam = new io.github.glidejava.nn.train.AdamW(model.parameters(),
-                io.github.glidejava.nn.train.AdamWOptions.builder().lr(lr).betas(0.9, 0.999).eps(1e-8)
+        this.adam = new AdamW(model.parameters(),
+                AdamWOptions.builder().lr(lr).betas(0.9, 0.999).eps(1e-8)
                         .weightDecay(0.01).build());
         int size = config.imageSize();
         Nd4j.getRandom().setSeed(0);
@@ -108,7 +115,7 @@ public final class TrainStepWorker {
         }
         java.util.Map<String, Long> profile = new java.util.HashMap<>();
         TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(step)
-                .profileBackward(profile).memoryBudget(memoryBudget);
+                .profileBackward(profile).memoryBudget(memoryBudget).convPrecision(precision);
         if (recompute) {
             ops.recompute(name -> true);
         }
@@ -124,8 +131,8 @@ public final class TrainStepWorker {
         adam.step(grads.asMap());
         grads.zero();
         long t3 = System.nanoTime();
-        StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB; backward by op (s):",
-                activations / 1e6));
+        StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB, pooled %.0f MB; backward by op (s):",
+                activations / 1e6, ArrayPool.bytes() / 1e6));
         profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(12)
                 .forEach(e -> p.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(), e.getValue() / 1e9)));
         System.err.println(p);
@@ -135,7 +142,7 @@ public final class TrainStepWorker {
     public static void main(String[] args) throws Exception {
         if (args.length == 0 || !args[0].equals("train")) {
             System.err.println("usage: TrainStepWorker train [--config small32] [--batch 16] [--recompute none|all]"
-                    + " [--lr 1e-4] [--memory-budget-mb 1024]");
+                    + " [--lr 1e-4] [--memory-budget-mb 1024] [--precision fp32|winograd|bf16]");
             System.exit(2);
         }
         GlideBackend.init();
@@ -144,6 +151,7 @@ public final class TrainStepWorker {
         boolean recompute = false;
         double lr = 1e-4;
         long budgetMb = 1024;
+        Precision precision = Precision.FP32;
         for (int i = 1; i < args.length; i++) {
             String v = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -152,8 +160,9 @@ public final class TrainStepWorker {
                 case "--recompute" -> recompute = "all".equals(v);
                 case "--lr" -> lr = Double.parseDouble(v);
                 case "--memory-budget-mb" -> budgetMb = Long.parseLong(v);
+                case "--precision" -> precision = Precision.parse(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (expected --config, --batch, --recompute, --lr, --memory-budget-mb)");
+                        + " (expected --config, --batch, --recompute, --lr, --memory-budget-mb, --precision)");
             }
             i++;
         }
@@ -166,9 +175,9 @@ public final class TrainStepWorker {
         if (budgetMb <= 0) {
             throw new IllegalArgumentException("--memory-budget-mb must be positive, got " + budgetMb);
         }
-        TrainStepWorker w = new TrainStepWorker(small32(), batch, recompute, lr, budgetMb << 20);
-        WorkerProtocol.serve(String.format(Locale.ROOT, "params %.2fM batch %d recompute %s",
-                w.model.parameters().numParameters() / 1e6, batch, recompute ? "all" : "none"), () -> {
+        TrainStepWorker w = new TrainStepWorker(small32(), batch, recompute, lr, budgetMb << 20, precision);
+        WorkerProtocol.serve(String.format(Locale.ROOT, "params %.2fM batch %d recompute %s precision %s",
+                w.model.parameters().numParameters() / 1e6, batch, recompute ? "all" : "none", precision), () -> {
                     double[] r = w.run();
                     return String.format(Locale.ROOT, "fwd %.4f bwd %.4f opt %.4f loss %.5f", r[1], r[2], r[3], r[4]);
                 });

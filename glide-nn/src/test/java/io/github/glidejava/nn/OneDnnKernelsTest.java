@@ -222,15 +222,32 @@ class OneDnnKernelsTest {
             INDArray dx = Nd4j.create(DataType.FLOAT, x.shape());
             INDArray dw = Nd4j.create(DataType.FLOAT, w.shape());
             INDArray db = Nd4j.create(DataType.FLOAT, bias.shape());
-            assertTrue(DnnlConv.backwardData(g, w, c[6], c[7], dx));
-            assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], dw, db));
+            assertTrue(DnnlConv.backwardData(g, w, c[6], c[7], dx, DnnlConv.Algorithm.DIRECT));
+            assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], dw, db, DnnlConv.Algorithm.DIRECT));
             String what = "conv backward " + java.util.Arrays.toString(c);
             assertClose(what + " dx", gx, dx, 1e-5);
             assertClose(what + " dw", gw, dw, 1e-5);
             assertClose(what + " db", gb, db, 1e-5);
             INDArray dw2 = Nd4j.create(DataType.FLOAT, w.shape());
-            assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], dw2, null));
+            assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], dw2, null, DnnlConv.Algorithm.DIRECT));
             assertClose(what + " dw without bias", gw, dw2, 1e-5);
+            // the opt-in algorithms of the training tape: close to the exact backward, bf16 really rounding (Winograd's
+            // backward runs direct)
+            for (DnnlConv.Algorithm a : new DnnlConv.Algorithm[] {DnnlConv.Algorithm.WINOGRAD,
+                    DnnlConv.Algorithm.BF16}) {
+                double tol = a == DnnlConv.Algorithm.BF16 ? 3e-2 : 1e-4;
+                INDArray ax = Nd4j.create(DataType.FLOAT, x.shape());
+                INDArray aw = Nd4j.create(DataType.FLOAT, w.shape());
+                INDArray ab = Nd4j.create(DataType.FLOAT, bias.shape());
+                assertTrue(DnnlConv.backwardData(g, w, c[6], c[7], ax, a), what + " " + a);
+                assertTrue(DnnlConv.backwardWeights(x, g, c[6], c[7], aw, ab, a), what + " " + a);
+                assertClose(what + " dx " + a, gx, ax, tol);
+                assertClose(what + " dw " + a, gw, aw, tol);
+                assertClose(what + " db " + a, gb, ab, tol);
+                if (a == DnnlConv.Algorithm.BF16) {
+                    assertFalse(gx.equalsWithEps(ax, 1e-6), what + ": bf16 backward must actually round");
+                }
+            }
         }
     }
 }

@@ -30,7 +30,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 import io.github.glidejava.core.GlideBackend;
 import io.github.glidejava.core.random.PortableRandom;
+import io.github.glidejava.nn.ops.ArrayPool;
 import io.github.glidejava.nn.ops.EagerOps;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.ops.Shapes;
 import io.github.glidejava.nn.ops.TensorOps;
 import io.github.glidejava.nn.ops.kernels.Dnnl;
@@ -46,12 +48,14 @@ import io.github.glidejava.nn.params.ParameterStore;
  * node hands the gradient of its result to the backward function, which passes gradients on to the node's inputs
  * (summed over broadcast axes); trainable parameters ADD theirs into the {@link Gradients} given at construction.
  *
- * <p>Memory: a node's value and its accumulated gradient are closed as soon as its backward has run; by then every
- * later node that read it has run too. Views (reshape, permute, slice) own no memory; parameters, constants and
- * inputs are never freed. After backward the tape is empty, so nothing grows from step to step. Arrays that ND4J's
- * ops make and never close are freed only by the garbage collector, so backward asks for a collection whenever
- * {@link #memoryBudget} bytes of arrays were closed, and once at its end. With {@link #recompute} chosen {@link #block}s keep only their output during the forward and are
- * re-run in backward (gradient checkpointing).
+ * <p>Memory: a node's value and its accumulated gradient are given back as soon as its backward has run; by then
+ * every later node that read it has run too. They go to {@link ArrayPool}, from which this back-end's kernels take
+ * their outputs, so a step reuses the previous step's buffers. Views (reshape, permute, slice) own no memory;
+ * parameters, constants and inputs are never freed. After backward the tape is empty, so nothing grows from step to
+ * step. Arrays that ND4J's ops make inside themselves are freed only by the garbage collector, so backward asks for
+ * a collection whenever {@link #memoryBudget} bytes of arrays were closed, and once at its end. With
+ * {@link #recompute} chosen {@link #block}s keep only their output during the forward and are re-run in backward
+ * (gradient checkpointing).
  *
  * <p>An instance is used by one thread for one forward + backward at a time. Gradient checks run it in float64 with
  * {@link #precision(DataType)} (ND4J's kernels then; oneDNN's are float32 only).
@@ -60,7 +64,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     private final Function<String, INDArray> params;
     private final Gradients into;
     private final Map<String, Tensor> paramTensors = new HashMap<>();
-    private final EagerOps eager;
+    private EagerOps eager;
     private final boolean oneDnn;
     private DataType precision = DataType.FLOAT;
     private boolean training;
@@ -98,6 +102,18 @@ public final class TapeOps implements TensorOps<Tensor> {
             throw new IllegalStateException("parameters are read through TapeOps");
         }, oneDnnKernels);
         this.oneDnn = eager.usesOneDnnKernels();
+    }
+
+    /**
+     * How convolutions compute, forward and backward (default {@link Precision#FP32}, exact to float32 round-off):
+     * {@link Precision#WINOGRAD} or {@link Precision#BF16} trade a little accuracy for speed, as at inference.
+     */
+    public TapeOps convPrecision(Precision convPrecision) {
+        Objects.requireNonNull(convPrecision, "convPrecision");
+        this.eager = new EagerOps(k -> {
+            throw new IllegalStateException("parameters are read through TapeOps");
+        }, oneDnn, convPrecision);
+        return this;
     }
 
     /** Dropout active (default false: dropout is the identity). */
@@ -313,6 +329,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
         gradInputs.clear();
         runBackward(nodes, out, cast(seed.dup(), precision), out);
+        ArrayPool.trim();
         collectIfOver(memoryBudget / 16);
     }
 
@@ -413,6 +430,9 @@ public final class TapeOps implements TensorOps<Tensor> {
         boolean rg = false;
         for (Tensor t : inputs) {
             rg |= t != null && t.requiresGrad;
+            if (owner != null && t != null && t.value != null && t.value.data() == owner.data()) {
+                owner = null;   // the op handed back (a view of) its input: not this node's memory to free
+            }
         }
         Tensor t = new Tensor(Tensor.Kind.OP, value, owner, rg, null, rg ? backward : null);
         t.op = op;
@@ -445,15 +465,18 @@ public final class TapeOps implements TensorOps<Tensor> {
     }
 
     /**
-     * Closes an array this back-end owns (a view owns nothing and is left alone). In ND4J 1.0.0-M2.1 close() hands
-     * the native buffer back to malloc at once (later allocations reuse it), though glibc keeps it resident; arrays
-     * never closed (temporaries inside ND4J's ops) wait for the garbage collector. The bytes are counted so that
-     * backward can ask for a collection once {@link #memoryBudget} bytes were released.
+     * Gives back an array this back-end owns (a view owns nothing and is left alone): to {@link ArrayPool}, whose
+     * buffers the next arrays of the same size reuse, or, when the pool cannot keep it, closed. In ND4J 1.0.0-M2.1
+     * close() does not free the native buffer; the garbage collector does, as for the temporaries inside ND4J's ops.
+     * The bytes are counted so that backward asks for a collection once {@link #memoryBudget} bytes went through
+     * (the temporaries ND4J's ops make inside themselves are freed in proportion, and those are not seen here).
      */
     private static void free(INDArray a) {
         if (a != null && !a.wasClosed() && a.closeable()) {
             PENDING.get()[0] += a.length() * a.dataType().width();
-            a.close();
+            if (!ArrayPool.recycle(a)) {
+                a.close();
+            }
         }
     }
 
@@ -526,18 +549,19 @@ public final class TapeOps implements TensorOps<Tensor> {
                 && weight.value().dataType() == DataType.FLOAT;
         boolean oneByOne = floatConv && weight.shape[0] == 1 && weight.shape[1] == 1 && stride == 1 && padding == 0;
         boolean primitives = floatConv && OneDnnKernels.convPrimitives();
-        return fresh("conv2d", y, (g, out) -> {
+        DnnlConv.Algorithm algorithm = OneDnnKernels.convAlgorithm(eager.precision(), weight.shape, stride, y.shape());
+        return fresh(oneByOne ? "conv1x1" : "conv2d", y, (g, out) -> {
             if (oneByOne) {
                 conv1x1Backward(x, weight, bias, g);
                 return;
             }
             INDArray xv = x.value(), wv = weight.value();
-            INDArray gx = Nd4j.createUninitialized(xv.dataType(), xv.shape());
-            INDArray gw = Nd4j.createUninitialized(wv.dataType(), wv.shape());
-            INDArray gb = bias == null ? null : Nd4j.createUninitialized(wv.dataType(), bias.shape);
+            INDArray gx = ArrayPool.uninitialized(xv.dataType(), xv.shape());
+            INDArray gw = ArrayPool.uninitialized(wv.dataType(), wv.shape());
+            INDArray gb = bias == null ? null : ArrayPool.uninitialized(wv.dataType(), bias.shape);
             boolean paramGrads = weight.requiresGrad || (bias != null && bias.requiresGrad);
             if (primitives && convBackward(xv, wv, g, stride, padding, x.requiresGrad ? gx : null,
-                    paramGrads ? gw : null, gb)) {
+                    paramGrads ? gw : null, gb, algorithm)) {
                 free(g);
                 pass(x, gx);
                 pass(weight, gw);
@@ -572,10 +596,10 @@ public final class TapeOps implements TensorOps<Tensor> {
      * at sampling time).
      */
     private static boolean convBackward(INDArray xv, INDArray wv, INDArray g, int stride, int padding, INDArray gx,
-            INDArray gw, INDArray gb) {
+            INDArray gw, INDArray gb, DnnlConv.Algorithm algorithm) {
         INDArray gd = dense(g), xd = dense(xv), wd = dense(wv);
-        boolean done = (gx == null || DnnlConv.backwardData(gd, wd, stride, padding, gx))
-                && (gw == null || DnnlConv.backwardWeights(xd, gd, stride, padding, gw, gb));
+        boolean done = (gx == null || DnnlConv.backwardData(gd, wd, stride, padding, gx, algorithm))
+                && (gw == null || DnnlConv.backwardWeights(xd, gd, stride, padding, gw, gb, algorithm));
         if (gd != g) {
             free(gd);
         }
@@ -597,7 +621,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         long n = x.shape[0], cin = x.shape[1], cout = weight.shape[3], hw = x.shape[2] * x.shape[3];
         if (x.requiresGrad) {
             INDArray w = dense(weight.value());
-            INDArray dx = Nd4j.createUninitialized(DataType.FLOAT, x.shape);
+            INDArray dx = ArrayPool.uninitialized(DataType.FLOAT, x.shape);
             for (long i = 0; i < n; i++) {
                 Gemm.sgemm(false, false, cin, hw, cout, 1f, w, 0, cout, gd, i * cout * hw, hw, 0f, dx, i * cin * hw, hw);
             }
@@ -605,7 +629,7 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
         if (weight.requiresGrad) {
             INDArray xd = dense(x.value());
-            INDArray dw = Nd4j.createUninitialized(DataType.FLOAT, weight.shape);
+            INDArray dw = ArrayPool.uninitialized(DataType.FLOAT, weight.shape);
             for (long i = 0; i < n; i++) {
                 Gemm.sgemm(false, true, cin, cout, hw, 1f, xd, i * cin * hw, hw, gd, i * cout * hw, hw, i == 0 ? 0f : 1f,
                         dw, 0, cout);
@@ -858,7 +882,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     @Override
     public Tensor silu(Tensor x) {
         return fresh("silu", eager.silu(x.value()), (g, out) -> {
-            INDArray d = Nd4j.exec(new SwishDerivative(x.value(), Nd4j.createUninitialized(g.dataType(), x.shape)));
+            INDArray d = Nd4j.exec(new SwishDerivative(x.value(), ArrayPool.uninitialized(g.dataType(), x.shape)));
             g.muli(d);
             free(d);
             pass(x, g);
@@ -904,6 +928,89 @@ public final class TapeOps implements TensorOps<Tensor> {
      */
     @Override
     public Tensor groupNorm(Tensor x, int groups, double eps, Tensor weight, Tensor bias, boolean silu) {
+        long[] s = checkGroupNorm(x, groups, weight, bias);
+        int n = (int) s[0], c = (int) s[1];
+        long len = Shapes.length(s) / ((long) n * c);
+        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
+        double[] w = perSample(weight.value().toDoubleVector(), n);
+        double[] b = perSample(bias.value().toDoubleVector(), n);
+        INDArray y = affine(x.value(), st.scale(w), st.shift(w, b), silu);
+        return fresh("groupNorm", y, (g, out) -> {
+            INDArray xv = dense(x.value());
+            // g becomes dx in place: one pass for the per-channel sums, one for dx, no full-size temporaries
+            INDArray dx = denseOwn(g) ? g : g.dup('c');
+            if (dx != g) {
+                free(g);
+            }
+            if (silu) {
+                siluBackward(xv, dx, st.scale(w), st.shift(w, b));
+            }
+            double[][] sums = groupNormGrad(xv, dx, st, w, len, x.requiresGrad);
+            double[] dw = new double[c], db = new double[c];
+            for (int i = 0; i < n * c; i++) {
+                dw[i % c] += sums[1][i];
+                db[i % c] += sums[0][i];
+            }
+            finishGroupNorm(x, xv, dx);
+            pass(weight, Nd4j.createFromArray(dw).castTo(xv.dataType()));
+            pass(bias, Nd4j.createFromArray(db).castTo(xv.dataType()));
+        }, x, weight, bias);
+    }
+
+    /**
+     * ResBlock's {@code silu(GN(x) * (1 + scale) + shift)} as one node: {@code 1 + scale} and {@code shift} fold
+     * into GroupNorm's per-(sample, channel) affine, so the forward is one pass after the statistics and keeps one
+     * activation instead of four. Backward: with {@code dz} the gradient before the SiLU, {@code S1 = sum(dz)} and
+     * {@code S2 = sum(dz * xhat)} per (sample, channel): {@code dshift = S1}, {@code dscale = w S2 + b S1},
+     * {@code dw = sum_n (1 + scale) S2}, {@code db = sum_n (1 + scale) S1}, and dx is GroupNorm's with the
+     * per-sample weight {@code w (1 + scale)}.
+     */
+    @Override
+    public Tensor groupNormScaleShiftSilu(Tensor x, int groups, double eps, Tensor weight, Tensor bias, Tensor scale,
+            Tensor shift) {
+        long[] s = checkGroupNorm(x, groups, weight, bias);
+        int n = (int) s[0], c = (int) s[1];
+        if (Shapes.length(scale.shape) != (long) n * c || Shapes.length(shift.shape) != (long) n * c
+                || scale.shape[0] != n || shift.shape[0] != n) {
+            throw new IllegalArgumentException("groupNormScaleShiftSilu needs scale and shift of [N, C] = [" + n + ", "
+                    + c + "] values, got " + Arrays.toString(scale.shape) + " and " + Arrays.toString(shift.shape));
+        }
+        long len = Shapes.length(s) / ((long) n * c);
+        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
+        double[] w = weight.value().toDoubleVector(), b = bias.value().toDoubleVector();
+        double[] sc = values(scale.value()), sh = values(shift.value());
+        double[] wnc = new double[n * c], bnc = new double[n * c];
+        for (int i = 0; i < n * c; i++) {
+            double m = 1.0 + sc[i];
+            wnc[i] = w[i % c] * m;
+            bnc[i] = b[i % c] * m + sh[i];
+        }
+        INDArray y = affine(x.value(), st.scale(wnc), st.shift(wnc, bnc), true);
+        return fresh("groupNorm", y, (g, out) -> {
+            INDArray xv = dense(x.value());
+            INDArray dz = denseOwn(g) ? g : g.dup('c');
+            if (dz != g) {
+                free(g);
+            }
+            siluBackward(xv, dz, st.scale(wnc), st.shift(wnc, bnc));
+            double[][] sums = groupNormGrad(xv, dz, st, wnc, len, x.requiresGrad);
+            double[] dw = new double[c], db = new double[c], dscale = new double[n * c];
+            for (int i = 0; i < n * c; i++) {
+                double s1 = sums[0][i], s2 = sums[1][i], m = 1.0 + sc[i];
+                dw[i % c] += m * s2;
+                db[i % c] += m * s1;
+                dscale[i] = w[i % c] * s2 + b[i % c] * s1;
+            }
+            DataType dt = xv.dataType();
+            finishGroupNorm(x, xv, dz);
+            pass(weight, Nd4j.createFromArray(dw).castTo(dt));
+            pass(bias, Nd4j.createFromArray(db).castTo(dt));
+            pass(scale, Nd4j.createFromArray(dscale).castTo(dt).reshape('c', scale.shape));
+            pass(shift, Nd4j.createFromArray(sums[0]).castTo(dt).reshape('c', shift.shape));
+        }, x, weight, bias, scale, shift);
+    }
+
+    private static long[] checkGroupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
         long[] s = x.shape;
         if (s.length < 3 || groups <= 0 || s[1] % groups != 0 || !Arrays.equals(weight.shape, new long[] {s[1]})
                 || !Arrays.equals(bias.shape, new long[] {s[1]})) {
@@ -911,51 +1018,59 @@ public final class TapeOps implements TensorOps<Tensor> {
                     + " groups and weight, bias [C]: got " + Arrays.toString(s) + ", " + Arrays.toString(weight.shape)
                     + ", " + Arrays.toString(bias.shape));
         }
-        int n = (int) s[0], c = (int) s[1];
-        long len = Shapes.length(s) / ((long) n * c);
-        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
-        double[] w = weight.value().toDoubleVector();
-        double[] b = bias.value().toDoubleVector();
-        INDArray y = affine(x.value(), st.scale(w), st.shift(w, b), silu);
-        return fresh("groupNorm", y, (g, out) -> {
-            INDArray xv = dense(x.value());
-            INDArray dy = g;
-            if (silu) {
-                INDArray pre = affine(xv, st.scale(w), st.shift(w, b), false);
-                Nd4j.exec(new SwishDerivative(pre, pre));
-                dy = g.muli(pre);
-                free(pre);
-            }
-            // dy becomes dx in place: one pass for the per-channel sums, one for dx, no full-size temporaries
-            INDArray dx = denseOwn(dy) ? dy : dy.dup('c');
-            if (dx != dy) {
-                free(dy);
-            }
-            double[] dw = new double[c];
-            double[] db = new double[c];
-            groupNormGrad(xv, dx, st, w, len, x.requiresGrad, dw, db);
-            DataType dt = xv.dataType();
-            if (x.requiresGrad) {
-                pass(x, dx);
-            } else {
-                free(dx);
-            }
-            if (xv != x.value()) {
-                free(xv);
-            }
-            pass(weight, Nd4j.createFromArray(dw).castTo(dt));
-            pass(bias, Nd4j.createFromArray(db).castTo(dt));
-        }, x, weight, bias);
+        return s;
+    }
+
+    /** {@code v} repeated for each of {@code n} samples: a per-(sample, channel) table. */
+    private static double[] perSample(double[] v, int n) {
+        double[] out = new double[n * v.length];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(v, 0, out, i * v.length, v.length);
+        }
+        return out;
+    }
+
+    /** The values of {@code a} (any layout) in C order. */
+    private static double[] values(INDArray a) {
+        INDArray d = a.castTo(DataType.DOUBLE).dup('c');
+        return d.data().asDouble();
     }
 
     /**
-     * GroupNorm's backward on dense C-order {@code x} and {@code dy} ({@code [N, C, len]} elements): adds
-     * {@code sum(dy * xhat)} and {@code sum(dy)} per channel into {@code dw} and {@code db} and, with {@code writeDx},
-     * overwrites {@code dy} with dx. Each (sample, group) block is read once into double scratch arrays and
-     * handled by one task, so the per-channel sums and dx take two passes over memory that stays in cache.
+     * {@code g *= silu'(x * scale + shift)} in place: the pre-activation is recomputed from x (one pass) instead of
+     * being kept since the forward, then oneDNN's swish backward (ND4J's derivative off oneDNN).
      */
-    private static void groupNormGrad(INDArray x, INDArray dy, GroupStats st, double[] w, long len, boolean writeDx,
-            double[] dw, double[] db) {
+    private void siluBackward(INDArray x, INDArray g, INDArray scale, INDArray shift) {
+        INDArray pre = affine(x, scale, shift, false);
+        if (oneDnn && pre.dataType() == DataType.FLOAT) {
+            Dnnl.swishBackward(pre, g);
+        } else {
+            Nd4j.exec(new SwishDerivative(pre, pre));
+            g.muli(pre);
+        }
+        free(pre);
+    }
+
+    /** Hands GroupNorm's dx (in {@code dx}) to x, or frees it; frees the dense copy of x if one was made. */
+    private void finishGroupNorm(Tensor x, INDArray xv, INDArray dx) {
+        if (x.requiresGrad) {
+            pass(x, dx);
+        } else {
+            free(dx);
+        }
+        if (xv != x.value()) {
+            free(xv);
+        }
+    }
+
+    /**
+     * GroupNorm's backward on dense C-order {@code x} and {@code dy} ({@code [N, C, len]} elements) with the
+     * per-(sample, channel) weight {@code w}: returns {@code {sum(dy), sum(dy * xhat)}} per (sample, channel) and,
+     * with {@code writeDx}, overwrites {@code dy} with dx. Each (sample, group) block is read once into double
+     * scratch arrays and handled by one task, so the sums and dx take two passes over memory that stays in cache.
+     */
+    private static double[][] groupNormGrad(INDArray x, INDArray dy, GroupStats st, double[] w, long len,
+            boolean writeDx) {
         int n = st.n(), c = st.c(), groups = st.groups(), cg = c / groups;
         int block = Math.toIntExact(cg * len);
         boolean isFloat = x.dataType() == DataType.FLOAT;
@@ -965,6 +1080,10 @@ public final class TapeOps implements TensorOps<Tensor> {
         FloatBuffer xf = isFloat ? x.data().asNioFloat() : null, gf = isFloat ? dy.data().asNioFloat() : null;
         DoubleBuffer xd = isFloat ? null : x.data().asNioDouble(), gd = isFloat ? null : dy.data().asNioDouble();
         double[] sumDy = new double[n * c], sumDyXhat = new double[n * c];
+        if (isFloat) {
+            groupNormGradFloat(xf, gf, st, w, (int) len, writeDx, sumDy, sumDyXhat);
+            return new double[][] {sumDy, sumDyXhat};
+        }
         IntStream.range(0, n * groups).parallel().forEach(k -> {
             int i = k / groups, gi = k % groups;
             int start = Math.toIntExact((long) k * block);
@@ -995,8 +1114,8 @@ public final class TapeOps implements TensorOps<Tensor> {
                 double dxhat = (sx - mean * s) * rstd;   // sum(dy * xhat)
                 sumDy[i * c + ch] = s;
                 sumDyXhat[i * c + ch] = dxhat;
-                sa += w[ch] * dxhat;
-                sb += w[ch] * s;
+                sa += w[i * c + ch] * dxhat;
+                sb += w[i * c + ch] * s;
             }
             if (!writeDx) {
                 return;
@@ -1005,7 +1124,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             double cb = -rstd * rstd * sa / m;
             double cc0 = (mean * rstd * rstd * sa - rstd * sb) / m;
             for (int cc = 0; cc < cg; cc++) {
-                double ca = w[gi * cg + cc] * rstd;
+                double ca = w[i * c + gi * cg + cc] * rstd;
                 for (int j = (int) (cc * len), to = (int) ((cc + 1) * len); j < to; j++) {
                     gs[j] = gs[j] * ca + xs[j] * cb + cc0;
                 }
@@ -1020,34 +1139,88 @@ public final class TapeOps implements TensorOps<Tensor> {
                 gd.put(start, gs);
             }
         });
-        for (int i = 0; i < n; i++) {
-            for (int ch = 0; ch < c; ch++) {
-                dw[ch] += sumDyXhat[i * c + ch];
-                db[ch] += sumDy[i * c + ch];
+        return new double[][] {sumDy, sumDyXhat};
+    }
+
+    /**
+     * {@link #groupNormGrad} on float32 data: each (sample, group) block is read into float arrays, the sums run in
+     * four interleaved double accumulators (independent chains the core overlaps) and dx is written in float, a loop
+     * the JIT vectorises.
+     */
+    private static void groupNormGradFloat(FloatBuffer xf, FloatBuffer gf, GroupStats st, double[] w, int len,
+            boolean writeDx, double[] sumDy, double[] sumDyXhat) {
+        int n = st.n(), c = st.c(), groups = st.groups(), cg = c / groups, block = cg * len;
+        IntStream.range(0, n * groups).parallel().forEach(k -> {
+            int i = k / groups, gi = k % groups, start = k * block;
+            float[] xs = new float[block], gs = new float[block];
+            xf.get(start, xs);
+            gf.get(start, gs);
+            double mean = st.mean()[k], rstd = st.rstd()[k];
+            double sa = 0, sb = 0;
+            for (int cc = 0; cc < cg; cc++) {
+                int ch = gi * cg + cc, from = cc * len, to = from + len;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0, x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+                int j = from;
+                for (; j + 3 < to; j += 4) {
+                    double g0 = gs[j], g1 = gs[j + 1], g2 = gs[j + 2], g3 = gs[j + 3];
+                    s0 += g0;
+                    s1 += g1;
+                    s2 += g2;
+                    s3 += g3;
+                    x0 += g0 * xs[j];
+                    x1 += g1 * xs[j + 1];
+                    x2 += g2 * xs[j + 2];
+                    x3 += g3 * xs[j + 3];
+                }
+                for (; j < to; j++) {
+                    s0 += gs[j];
+                    x0 += gs[j] * xs[j];
+                }
+                double sum = s0 + s1 + s2 + s3, sumX = x0 + x1 + x2 + x3;
+                double dxhat = (sumX - mean * sum) * rstd;   // sum(dy * xhat)
+                sumDy[i * c + ch] = sum;
+                sumDyXhat[i * c + ch] = dxhat;
+                sa += w[i * c + ch] * dxhat;
+                sb += w[i * c + ch] * sum;
             }
-        }
+            if (!writeDx) {
+                return;
+            }
+            double m = block;
+            float cb = (float) (-rstd * rstd * sa / m);
+            float c0 = (float) ((mean * rstd * rstd * sa - rstd * sb) / m);
+            for (int cc = 0; cc < cg; cc++) {
+                float ca = (float) (w[i * c + gi * cg + cc] * rstd);
+                for (int j = cc * len, to = j + len; j < to; j++) {
+                    gs[j] = gs[j] * ca + xs[j] * cb + c0;
+                }
+            }
+            gf.put(start, gs);
+        });
     }
 
     /** Per-group mean and 1/sqrt(var + eps), computed in double. */
     private record GroupStats(int n, int c, int groups, double[] mean, double[] rstd) {
+        /** {@code rstd * w} per (sample, channel), for per-(sample, channel) weights {@code w}. */
         INDArray scale(double[] w) {
             double[][] m = new double[n][c];
             int cg = c / groups;
             for (int i = 0; i < n; i++) {
                 for (int ch = 0; ch < c; ch++) {
-                    m[i][ch] = rstd[i * groups + ch / cg] * w[ch];
+                    m[i][ch] = rstd[i * groups + ch / cg] * w[i * c + ch];
                 }
             }
             return Nd4j.createFromArray(m);
         }
 
+        /** {@code b - mean * rstd * w} per (sample, channel). */
         INDArray shift(double[] w, double[] b) {
             double[][] m = new double[n][c];
             int cg = c / groups;
             for (int i = 0; i < n; i++) {
                 for (int ch = 0; ch < c; ch++) {
                     int k = i * groups + ch / cg;
-                    m[i][ch] = b[ch] - mean[k] * rstd[k] * w[ch];
+                    m[i][ch] = b[i * c + ch] - mean[k] * rstd[k] * w[i * c + ch];
                 }
             }
             return Nd4j.createFromArray(m);
@@ -1096,7 +1269,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     private INDArray affine(INDArray x, INDArray scale, INDArray shift, boolean silu) {
         DataType dt = x.dataType();
         long[] s = x.shape();
-        INDArray y = Nd4j.createUninitialized(dt, s);
+        INDArray y = ArrayPool.uninitialized(dt, s);
         if (oneDnn && dt == DataType.FLOAT) {
             INDArray xd = dense(x);
             Dnnl.scaleShift(xd, scale.castTo(DataType.FLOAT), shift.castTo(DataType.FLOAT), y, silu);
@@ -1172,7 +1345,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     public Tensor slice(Tensor x, int axis, long from, long to) {
         INDArray v = eager.slice(x.value(), axis, from, to);
         return record("slice", v, null, (g, out) -> {
-            INDArray z = Nd4j.zeros(g.dataType(), x.shape);
+            INDArray z = ArrayPool.zeros(g.dataType(), x.shape);
             z.get(range(x.shape.length, axis, from, to)).assign(g);
             free(g);
             pass(x, z);
@@ -1204,7 +1377,9 @@ public final class TapeOps implements TensorOps<Tensor> {
                 pass(x, gk.muli(1.0 / count));
                 return;
             }
-            INDArray full = gk.broadcast(x.shape).muli(1.0 / count);
+            // zeros plus the broadcast gradient: two light passes (ND4J's broadcast() tiles, several times slower)
+            INDArray full = ArrayPool.zeros(gk.dataType(), x.shape);
+            Nd4j.exec(new AddOp(full, gk.muli(1.0 / count), full));
             free(gk);
             pass(x, full);
         }, x);
@@ -1241,7 +1416,7 @@ public final class TapeOps implements TensorOps<Tensor> {
             INDArray up = eager.upsampleNearest2x(g).muli(0.25);
             free(g);
             if (!Arrays.equals(up.shape(), x.shape)) {
-                INDArray z = Nd4j.zeros(up.dataType(), x.shape);
+                INDArray z = ArrayPool.zeros(up.dataType(), x.shape);
                 z.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, up.size(2)),
                         NDArrayIndex.interval(0, up.size(3))).assign(up);
                 free(up);
@@ -1272,7 +1447,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                 op.addOutputArgument(acc);
                 Nd4j.exec(op);
             } else {
-                INDArray z = Nd4j.zeros(gd.dataType(), ts);
+                INDArray z = ArrayPool.zeros(gd.dataType(), ts);
                 ScatterAdd op = new ScatterAdd(z, indices.value(), gd);
                 op.addOutputArgument(z);
                 Nd4j.exec(op);
@@ -1299,6 +1474,22 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
         long seed = mix(dropoutSeed, dropoutCalls++);
         double keepScale = 1.0 / (1.0 - p);
+        if (x.value().dataType() == DataType.FLOAT) {
+            INDArray xd = dense(x.value());
+            INDArray y = ArrayPool.uninitialized(DataType.FLOAT, x.shape);
+            dropMasked(xd, y, seed, 1.0 - p, (float) keepScale);
+            if (xd != x.value()) {
+                free(xd);
+            }
+            return fresh("dropout", y, (g, out) -> {
+                INDArray gd = denseOwn(g) ? g : g.dup('c');
+                if (gd != g) {
+                    free(g);
+                }
+                dropMasked(gd, gd, seed, 1.0 - p, (float) keepScale);
+                pass(x, gd);
+            }, x);
+        }
         INDArray mask = mask(seed, 1.0 - p, x.value().dataType(), x.shape);
         INDArray y = eager.mul(x.value(), mask).muli(keepScale);
         free(mask);
@@ -1308,6 +1499,31 @@ public final class TapeOps implements TensorOps<Tensor> {
             free(m);
             pass(x, g);
         }, x);
+    }
+
+    /**
+     * {@code to = from * mask * scale} for dense C-order float32 arrays of the same length ({@code to} may be
+     * {@code from}), with the mask {@link #mask} draws, generated on the fly: no mask array in the forward or the
+     * backward.
+     */
+    private static void dropMasked(INDArray from, INDArray to, long seed, double keep, float scale) {
+        FloatBuffer in = from.data().asNioFloat(), out = to.data().asNioFloat();
+        PortableRandom random = new PortableRandom(seed);
+        long threshold = (long) (keep * 0x1.0p32);
+        int n = Math.toIntExact(from.length());
+        float[] chunk = new float[Math.min(n + (n & 1), 1 << 14)];   // even: the two halves of a draw stay paired
+        for (int pos = 0; pos < n; pos += chunk.length) {
+            int m = Math.min(chunk.length, n - pos);
+            in.get(pos, chunk, 0, m);
+            for (int i = 0; i < m; i += 2) {
+                long bits = random.nextLong();
+                chunk[i] = (bits >>> 32) < threshold ? chunk[i] * scale : 0f;
+                if (i + 1 < m) {
+                    chunk[i + 1] = (bits & 0xFFFFFFFFL) < threshold ? chunk[i + 1] * scale : 0f;
+                }
+            }
+            out.put(pos, chunk, 0, m);
+        }
     }
 
     /**

@@ -225,7 +225,7 @@ public final class EagerOps implements TensorOps<INDArray> {
     // ---- element-wise ---------------------------------------------------------------------------------------
 
     private static INDArray out(INDArray a, INDArray b) {
-        return Nd4j.createUninitialized(a.dataType(), Shapes.broadcast(a.shape(), b.shape()));
+        return ArrayPool.uninitialized(a.dataType(), Shapes.broadcast(a.shape(), b.shape()));
     }
 
     @Override
@@ -331,7 +331,7 @@ public final class EagerOps implements TensorOps<INDArray> {
         if (fast != null) {
             return fast;
         }
-        return Nd4j.exec(new Swish(x, Nd4j.createUninitialized(x.dataType(), x.shape())));
+        return Nd4j.exec(new Swish(x, ArrayPool.uninitialized(x.dataType(), x.shape())));
     }
 
     /**

@@ -162,6 +162,10 @@ class TapeOpsGradientTest {
                 (ops, x) -> ops.groupNorm(x.get(0), 2, 1e-5, x.get(1), x.get(2), false));
         check("groupNorm of a permuted input", List.of(in("x", 63, 2, 3, 4, 4), in("w", 64, 4), in("b", 65, 4)),
                 (ops, x) -> ops.groupNorm(ops.permute(x.get(0), 0, 3, 2, 1), 2, 1e-5, x.get(1), x.get(2), true));
+        check("groupNorm * (1 + scale) + shift, SiLU (ResBlock's scale-shift norm)",
+                List.of(in("x", 69, 2, 6, 3, 2), in("w", 72, 6), in("b", 73, 6), in("s", 74, 2, 6, 1, 1),
+                        in("t", 75, 2, 6, 1, 1)),
+                (ops, x) -> ops.groupNormScaleShiftSilu(x.get(0), 3, 1e-5, x.get(1), x.get(2), x.get(3), x.get(4)));
         check("composed groupNorm (the interface default)", List.of(in("x", 66, 2, 4, 3), in("w", 67, 4), in("b", 68, 4)),
                 (ops, x) -> ops.add(ops.mul(ops.reshape(normalised(ops, x.get(0), 2), 2, 4, 3),
                         ops.reshape(x.get(1), 1, 4, 1)), ops.reshape(x.get(2), 1, 4, 1)));
@@ -200,6 +204,50 @@ class TapeOpsGradientTest {
         TapeOps eval = new TapeOps(k -> null, Gradients.zerosLike(Map.of(), k -> true), false).precision(DataType.DOUBLE);
         Tensor x = eval.input(ones, true);
         assertEquals(x, eval.dropout(x, 0.4));
+    }
+
+    /**
+     * In float32 with oneDNN's kernels, the fused scale-shift norm and the mask-free dropout give what their
+     * compositions give: values and every gradient.
+     */
+    @Test
+    void fusedFloat32NodesMatchTheirCompositions() {
+        Nd4j.getRandom().setSeed(90);
+        Map<String, INDArray> p = Map.of("w", Nd4j.randn(DataType.FLOAT, 8), "b", Nd4j.randn(DataType.FLOAT, 8));
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 8, 5, 6);
+        INDArray emb = Nd4j.randn(DataType.FLOAT, 3, 16, 1, 1);
+        INDArray r = Nd4j.randn(DataType.FLOAT, 3, 8, 5, 6);
+        INDArray[][] results = new INDArray[2][];
+        for (int k = 0; k < 2; k++) {
+            boolean fused = k == 0;
+            Gradients g = Gradients.zerosLike(p, key -> true);
+            TapeOps ops = new TapeOps(p::get, g, true).training(true).dropoutSeed(3);
+            Tensor in = ops.input(x, true);
+            Tensor e = ops.input(emb, true);
+            Tensor scale = ops.slice(e, 1, 0, 8), shift = ops.slice(e, 1, 8, 16);
+            Tensor h = fused
+                    ? ops.groupNormScaleShiftSilu(in, 4, 1e-5, ops.param("w"), ops.param("b"), scale, shift)
+                    : ops.silu(ops.add(ops.mul(ops.groupNorm(in, 4, 1e-5, ops.param("w"), ops.param("b"), false),
+                            ops.add(scale, 1.0)), shift));
+            Tensor y = ops.dropout(h, 0.3);
+            INDArray value = y.value().dup();
+            ops.backward(y, r.dup());
+            results[k] = new INDArray[] {value, in.grad(), e.grad(), g.get("w").dup(), g.get("b").dup()};
+        }
+        String[] names = {"value", "dx", "d(scale, shift)", "dw", "db"};
+        for (int i = 0; i < names.length; i++) {
+            double diff = results[0][i].sub(results[1][i]).amaxNumber().doubleValue();
+            double scale = results[1][i].amaxNumber().doubleValue();
+            org.junit.jupiter.api.Assertions.assertTrue(diff <= 2e-5 * scale, names[i] + ": " + diff + " of " + scale);
+        }
+        // the same dropout mask in float32 (generated on the fly) and float64 (a mask array)
+        TapeOps f32 = new TapeOps(k -> null, Gradients.zerosLike(Map.of(), k -> true), true).training(true)
+                .dropoutSeed(11);
+        TapeOps f64 = new TapeOps(k -> null, Gradients.zerosLike(Map.of(), k -> true), false)
+                .precision(DataType.DOUBLE).training(true).dropoutSeed(11);
+        INDArray a = f32.dropout(f32.input(Nd4j.ones(DataType.FLOAT, 37, 29), false), 0.25).value();
+        INDArray b = f64.dropout(f64.input(Nd4j.ones(DataType.DOUBLE, 37, 29), false), 0.25).value();
+        assertEquals(b.castTo(DataType.FLOAT), a);
     }
 
     @Test

@@ -126,6 +126,32 @@ public final class Dnnl {
         }
     }
 
+    /**
+     * Swish's backward in place: {@code g *= swish'(x)} for contiguous C-order float32 arrays of the same length
+     * ({@code x} is swish's input).
+     */
+    public static void swishBackward(INDArray x, INDArray g) {
+        long len = x.length();
+        Prim p = CACHE.get().computeIfAbsent("swish-bwd:" + len, k -> {
+            dnnl_memory_desc_t data = md(len);
+            dnnl_eltwise_desc_t fd = new dnnl_eltwise_desc_t();
+            check(dnnl_eltwise_forward_desc_init(fd, dnnl_forward_training, dnnl_eltwise_swish, data, 1f, 0f),
+                    "eltwise desc");
+            dnnl_primitive_desc hint = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(hint, new const_dnnl_op_desc_t(fd), null, ENGINE, null), "eltwise pd");
+            dnnl_eltwise_desc_t bd = new dnnl_eltwise_desc_t();
+            check(dnnl_eltwise_backward_desc_init(bd, dnnl_eltwise_swish, data, data, 1f, 0f), "eltwise bwd desc");
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(bd), null, ENGINE, hint), "eltwise bwd pd");
+            Prim prim = new Prim(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC},
+                    new dnnl_memory_desc_t[] {data, data, data});
+            dnnl_primitive_desc_destroy(pd);
+            dnnl_primitive_desc_destroy(hint);
+            return prim;
+        });
+        p.run(Gemm.address(x, 0), Gemm.address(g, 0), Gemm.address(g, 0));
+    }
+
     /** {@code y = x * sigmoid(x)} for contiguous C-order arrays of the same length. */
     public static void swish(INDArray x, INDArray y) {
         long len = x.length();

@@ -84,11 +84,17 @@ public final class DnnlConv {
         return true;
     }
 
-    /** {@code dx = conv_backward_data(g, weight)} into {@code dx}; false when oneDNN has no implementation. */
-    public static boolean backwardData(INDArray g, INDArray weight, int stride, int padding, INDArray dx) {
+    /**
+     * {@code dx = conv_backward_data(g, weight)} into {@code dx}, in bfloat16 for {@link Algorithm#BF16} and direct
+     * float32 otherwise; false when oneDNN has no implementation. (oneDNN 2.5's Winograd backward primitives crashed
+     * the process on some shapes that they accepted, so {@link Algorithm#WINOGRAD} runs the direct backward.)
+     */
+    public static boolean backwardData(INDArray g, INDArray weight, int stride, int padding, INDArray dx,
+            Algorithm algorithm) {
         long[] xs = dx.shape(), ws = weight.shape(), ys = g.shape();
-        String key = "bd:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding;
-        Conv c = CACHE.get().computeIfAbsent(key, k -> createBackwardData(xs, ws, ys, stride, padding));
+        Algorithm a = backwardAlgorithm(algorithm);
+        String key = "bd:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding + ":" + a;
+        Conv c = CACHE.get().computeIfAbsent(key, k -> createBackwardData(xs, ws, ys, stride, padding, a));
         if (c == null) {
             return false;
         }
@@ -102,13 +108,15 @@ public final class DnnlConv {
 
     /**
      * {@code dw} (and {@code db} if not null) of the convolution of {@code x} given the output gradient {@code g},
-     * overwritten; false when oneDNN has no implementation.
+     * overwritten, computed as {@link #backwardData} says; false when oneDNN has no implementation.
      */
-    public static boolean backwardWeights(INDArray x, INDArray g, int stride, int padding, INDArray dw, INDArray db) {
+    public static boolean backwardWeights(INDArray x, INDArray g, int stride, int padding, INDArray dw, INDArray db,
+            Algorithm algorithm) {
         long[] xs = x.shape(), ws = dw.shape(), ys = g.shape();
-        String key = "bw:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding + ":" + (db != null);
+        Algorithm a = backwardAlgorithm(algorithm);
+        String key = "bw:" + dims(xs) + ":" + dims(ws) + ":" + stride + ":" + padding + ":" + (db != null) + ":" + a;
         Conv c = CACHE.get().computeIfAbsent(key,
-                k -> createBackwardWeights(xs, ws, ys, db != null, stride, padding));
+                k -> createBackwardWeights(xs, ws, ys, db != null, stride, padding, a));
         if (c == null) {
             return false;
         }
@@ -153,14 +161,16 @@ public final class DnnlConv {
         return c;
     }
 
-    private static Conv createBackwardData(long[] xs, long[] ws, long[] ys, int stride, int padding) {
-        dnnl_primitive_desc hint = forwardHint(xs, ws, ys, false, stride, padding);
+    private static Conv createBackwardData(long[] xs, long[] ws, long[] ys, int stride, int padding,
+            Algorithm algorithm) {
+        dnnl_primitive_desc hint = forwardHint(xs, ws, ys, false, stride, padding, algorithm);
         if (hint == null) {
             return null;
         }
+        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         int status = dnnl_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, any(dnnl_f32, xs),
-                any(dnnl_f32, oihw(ws)), any(dnnl_f32, ys), new long[] {stride, stride},
+                any(type, oihw(ws)), any(type, ys), new long[] {stride, stride},
                 new long[] {padding, padding}, new long[] {padding, padding});
         dnnl_primitive_desc pd = primitiveDesc(status, cd, hint);
         dnnl_primitive_desc_destroy(hint);
@@ -179,14 +189,15 @@ public final class DnnlConv {
     }
 
     private static Conv createBackwardWeights(long[] xs, long[] ws, long[] ys, boolean bias, int stride,
-            int padding) {
-        dnnl_primitive_desc hint = forwardHint(xs, ws, ys, bias, stride, padding);
+            int padding, Algorithm algorithm) {
+        dnnl_primitive_desc hint = forwardHint(xs, ws, ys, bias, stride, padding, algorithm);
         if (hint == null) {
             return null;
         }
+        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
-        int status = dnnl_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, any(dnnl_f32, xs),
-                any(dnnl_f32, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null, any(dnnl_f32, ys),
+        int status = dnnl_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, any(type, xs),
+                any(dnnl_f32, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null, any(type, ys),
                 new long[] {stride, stride}, new long[] {padding, padding}, new long[] {padding, padding});
         dnnl_primitive_desc pd = primitiveDesc(status, cd, hint);
         dnnl_primitive_desc_destroy(hint);
@@ -210,13 +221,18 @@ public final class DnnlConv {
 
     /** The forward primitive descriptor a backward one is made against (oneDNN requires it as a hint). */
     private static dnnl_primitive_desc forwardHint(long[] xs, long[] ws, long[] ys, boolean bias, int stride,
-            int padding) {
+            int padding, Algorithm algorithm) {
+        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         int status = dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
-                any(dnnl_f32, xs), any(dnnl_f32, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null,
-                any(dnnl_f32, ys), new long[] {stride, stride}, new long[] {padding, padding},
-                new long[] {padding, padding});
+                any(type, xs), any(type, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null,
+                any(algorithm == Algorithm.BF16 ? dnnl_f32 : type, ys), new long[] {stride, stride},
+                new long[] {padding, padding}, new long[] {padding, padding});
         return primitiveDesc(status, cd, null);
+    }
+
+    private static Algorithm backwardAlgorithm(Algorithm algorithm) {
+        return algorithm == Algorithm.BF16 ? Algorithm.BF16 : Algorithm.DIRECT;
     }
 
     private static dnnl_primitive_desc primitiveDesc(int descStatus, dnnl_convolution_desc_t cd,
