@@ -115,7 +115,7 @@ public final class TrainStepWorker {
         }
         java.util.Map<String, Long> profile = new java.util.HashMap<>();
         TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(step)
-                .profileBackward(profile).memoryBudget(memoryBudget).convPrecision(precision);
+                .profile(profile).memoryBudget(memoryBudget).convPrecision(precision);
         if (recompute) {
             ops.recompute(name -> true);
         }
@@ -125,15 +125,21 @@ public final class TrainStepWorker {
         Tensor loss = ops.mean(ops.square(diff), false);
         double l = loss.value().getDouble(0);
         long activations = ops.tapeBytes();
+        if (step == 1) {
+            StringBuilder b = new StringBuilder("activations by op (MB):");
+            ops.tapeBytesByOp().entrySet().stream().sorted((a, c) -> Long.compare(c.getValue(), a.getValue()))
+                    .forEach(e -> b.append(String.format(Locale.ROOT, " %s %.0f", e.getKey(), e.getValue() / 1e6)));
+            System.err.println(b);
+        }
         long t1 = System.nanoTime();
         ops.backward(loss);
         long t2 = System.nanoTime();
         adam.step(grads.asMap());
         grads.zero();
         long t3 = System.nanoTime();
-        StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB, pooled %.0f MB; backward by op (s):",
+        StringBuilder p = new StringBuilder(String.format(Locale.ROOT, "activations %.0f MB, pooled %.0f MB; by op (s):",
                 activations / 1e6, ArrayPool.bytes() / 1e6));
-        profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(12)
+        profile.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(24)
                 .forEach(e -> p.append(String.format(Locale.ROOT, " %s %.3f", e.getKey(), e.getValue() / 1e9)));
         System.err.println(p);
         return new double[] {(t3 - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, l};

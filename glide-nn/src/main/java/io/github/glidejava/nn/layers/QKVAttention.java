@@ -49,9 +49,8 @@ public final class QKVAttention {
             v = ops.concat(2, ops.slice(er, 1, ch, 2 * ch), v);
         }
         double scale = 1.0 / Math.sqrt(Math.sqrt(ch));
-        // weight[b, t, s] = sum_c q[b, c, t] k[b, c, s]
-        T weight = ops.matmul(ops.mul(q, scale), ops.mul(k, scale), true, false);
-        weight = ops.softmax(weight, 2);
+        // weight[b, t, s] = softmax_s(sum_c q[b, c, t] k[b, c, s] * scale^2)
+        T weight = ops.attentionWeights(q, k, scale);
         // a[b, c, t] = sum_s v[b, c, s] weight[b, t, s]
         T a = ops.matmul(v, weight, false, true);
         return ops.reshape(a, bs, heads * ch, length);

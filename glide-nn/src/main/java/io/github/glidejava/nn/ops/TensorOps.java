@@ -167,6 +167,16 @@ public interface TensorOps<T> {
     }
 
     /**
+     * Attention weights {@code softmax((q * scale)^T (k * scale))} over the last axis, for {@code q [B, C, T]} and
+     * {@code k [B, C, S]}: {@code [B, T, S]}. Scaling both sides before the product follows glide's QKVAttention.
+     * Composed here; the training tape makes it one node that keeps only the weights (not the scores before the
+     * softmax, nor the scaled q and k).
+     */
+    default T attentionWeights(T q, T k, double scale) {
+        return softmax(matmul(mul(q, scale), mul(k, scale), true, false), 2);
+    }
+
+    /**
      * ResBlock's scale-shift norm: {@code silu(groupNorm(x) * (1 + scale) + shift)}, {@code scale} and {@code shift}
      * of shape {@code [N, C, 1, 1]}. Composed here; the eager back-end computes it in one pass over x (the composition
      * makes three more full-size arrays).

@@ -154,6 +154,10 @@ class TapeOpsGradientTest {
         check("mean of everything", List.of(in("x", 52, 2, 3)), (ops, x) -> ops.mean(x.get(0), false));
         check("softmax axis 2", List.of(in("x", 53, 2, 3, 4)), (ops, x) -> ops.softmax(x.get(0), 2));
         check("softmax axis 1", List.of(in("x", 54, 2, 3, 4)), (ops, x) -> ops.softmax(x.get(0), 1));
+        check("attention weights", List.of(in("q", 76, 2, 3, 4), in("k", 77, 2, 3, 5)),
+                (ops, x) -> ops.attentionWeights(x.get(0), x.get(1), 0.7));
+        check("attention weights of one tensor's views", List.of(in("qk", 78, 2, 6, 4)),
+                (ops, x) -> ops.attentionWeights(ops.slice(x.get(0), 1, 0, 3), ops.slice(x.get(0), 1, 3, 6), 0.5));
         check("upsampleNearest2x", List.of(in("x", 55, 2, 3, 2, 3)), (ops, x) -> ops.upsampleNearest2x(x.get(0)));
         check("avgPool2x2", List.of(in("x", 56, 2, 3, 4, 6)), (ops, x) -> ops.avgPool2x2(x.get(0)));
         check("groupNorm + SiLU", List.of(in("x", 57, 2, 6, 3, 2), in("w", 58, 6), in("b", 59, 6)),
