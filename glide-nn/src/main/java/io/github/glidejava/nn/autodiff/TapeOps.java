@@ -22,7 +22,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Swish;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.SwishDerivative;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -519,7 +518,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     }
 
     private static boolean denseOwn(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0 && !a.isView()
+        return Shapes.cContiguous(a.shape(), a.stride()) && a.offset() == 0 && !a.isView()
                 && a.data().length() == a.length();
     }
 
@@ -540,6 +539,11 @@ public final class TapeOps implements TensorOps<Tensor> {
         return Nd4j.create(d.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
     }
 
+    /** C-contiguous {@code a}'s elements as an array of {@code shape}, sharing its buffer (never a copy). */
+    private static INDArray viewAs(INDArray a, long[] shape) {
+        return Nd4j.create(a.data(), shape, Nd4j.getStrides(shape, 'c'), a.offset(), 'c');
+    }
+
     private static INDArray cast(INDArray g, DataType to) {
         if (g.dataType() == to) {
             return g;
@@ -550,7 +554,7 @@ public final class TapeOps implements TensorOps<Tensor> {
     }
 
     private static INDArray dense(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) && a.offset() == 0 ? a : a.dup('c');
+        return Shapes.cContiguous(a.shape(), a.stride()) && a.offset() == 0 ? a : a.dup('c');
     }
 
     // ---- linear algebra -------------------------------------------------------------------------------------
@@ -1315,11 +1319,11 @@ public final class TapeOps implements TensorOps<Tensor> {
         long[] s = Shapes.resolveReshape(x.shape, shape);
         INDArray v = x.value();
         Tensor.Backward bw = (g, out) -> pass(x, reshapeOwned(g, x.shape));
-        if (v.ordering() == 'c' && Shape.hasDefaultStridesForShape(v)) {
-            return record("reshape", v.reshape('c', s), null, bw, x);
+        if (Shapes.cContiguous(v.shape(), v.stride())) {
+            return record("reshape", viewAs(v, s), null, bw, x);
         }
         INDArray copy = v.dup('c');
-        return record("reshape", copy.reshape('c', s), copy, bw, x);
+        return record("reshape", viewAs(copy, s), copy, bw, x);
     }
 
     @Override

@@ -15,7 +15,6 @@ import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.memory.enums.ResetPolicy;
 import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.Pooling2D;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
 import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
@@ -356,8 +355,7 @@ public final class EagerOps implements TensorOps<INDArray> {
         long[] s = x.shape();
         int n = (int) s[0], c = (int) s[1], cg = c / groups;
         // the statistics loop reads the raw buffer: it needs a dense float32 array that starts at its buffer
-        if (x.dataType() != DataType.FLOAT || !Shape.hasDefaultStridesForShape(x) || x.ordering() != 'c'
-                || x.offset() != 0) {
+        if (x.dataType() != DataType.FLOAT || !Shapes.cContiguous(x.shape(), x.stride()) || x.offset() != 0) {
             x = x.dup('c');
         }
         long groupLen = x.length() / ((long) n * groups);

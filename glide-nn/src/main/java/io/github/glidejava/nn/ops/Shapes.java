@@ -7,6 +7,22 @@ public final class Shapes {
     private Shapes() {
     }
 
+    /**
+     * True when an array of {@code shape} with {@code stride} holds its elements in C order without gaps (the stride
+     * of a size-1 axis does not matter). ND4J's {@code Shape.hasDefaultStridesForShape} says no for C-order arrays
+     * whose shape ends in 1, and its {@code reshape} then copies them.
+     */
+    public static boolean cContiguous(long[] shape, long[] stride) {
+        long expect = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && stride[i] != expect) {
+                return false;
+            }
+            expect *= shape[i];
+        }
+        return true;
+    }
+
     public static long length(long[] shape) {
         long n = 1;
         for (long d : shape) {

@@ -7,7 +7,6 @@ import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -220,7 +219,7 @@ public final class OneDnnKernels {
     }
 
     private static INDArray contiguous(INDArray x) {
-        return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x) ? x : x.dup('c');
+        return Shapes.cContiguous(x.shape(), x.stride()) ? x : x.dup('c');
     }
 
     /** SiLU as one JIT-compiled oneDNN swish pass (ND4J's native swish runs ~3 ns per element on one core). */
