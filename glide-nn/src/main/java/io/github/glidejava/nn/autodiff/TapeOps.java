@@ -1255,10 +1255,38 @@ public final class TapeOps implements TensorOps<Tensor> {
         IntStream.range(0, n * groups).parallel().forEach(gi -> {
             double sum = 0, sumSq = 0;
             long start = gi * groupLen;
-            for (long i = 0; i < groupLen; i++) {
-                double v = isFloat ? fb.get((int) (start + i)) : db.get((int) (start + i));
-                sum += v;
-                sumSq += v * v;
+            if (isFloat) {
+                // bulk reads and four independent sums the core overlaps
+                float[] chunk = new float[(int) Math.min(groupLen, 8192)];
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+                for (long pos = 0; pos < groupLen; pos += chunk.length) {
+                    int m = (int) Math.min(chunk.length, groupLen - pos);
+                    fb.get((int) (start + pos), chunk, 0, m);
+                    int i = 0;
+                    for (; i + 3 < m; i += 4) {
+                        double a = chunk[i], b = chunk[i + 1], c2 = chunk[i + 2], d2 = chunk[i + 3];
+                        s0 += a;
+                        s1 += b;
+                        s2 += c2;
+                        s3 += d2;
+                        q0 += a * a;
+                        q1 += b * b;
+                        q2 += c2 * c2;
+                        q3 += d2 * d2;
+                    }
+                    for (; i < m; i++) {
+                        s0 += chunk[i];
+                        q0 += (double) chunk[i] * chunk[i];
+                    }
+                }
+                sum = s0 + s1 + s2 + s3;
+                sumSq = q0 + q1 + q2 + q3;
+            } else {
+                for (long i = 0; i < groupLen; i++) {
+                    double v = db.get((int) (start + i));
+                    sum += v;
+                    sumSq += v * v;
+                }
             }
             double m = sum / groupLen;
             // two-pass variance for float64 checks (sumSq - m^2 loses digits); one pass is enough for float32 data
@@ -1405,15 +1433,28 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Backward {@code y * (g - sum(g * y))} along the axis. */
     @Override
     public Tensor softmax(Tensor x, int axis) {
-        return fresh("softmax", eager.softmax(x.value(), axis), (g, out) -> {
-            int ax = axis < 0 ? axis + x.shape.length : axis;
-            INDArray gy = g.mul(out);
-            INDArray s = gy.sum(true, ax);
-            free(gy);
-            Nd4j.exec(new SubOp(g, s, g));
-            free(s);
-            pass(x, g.muli(out));
-        }, x);
+        int ax = axis < 0 ? axis + x.shape.length : axis;
+        return fresh("softmax", eager.softmax(x.value(), axis), (g, out) -> pass(x, softmaxBackward(out, g, ax)), x);
+    }
+
+    /** Softmax's backward {@code y (g - sum(g y))} along {@code axis}, consuming {@code g}. */
+    private INDArray softmaxBackward(INDArray y, INDArray g, int axis) {
+        if (oneDnn && y.dataType() == DataType.FLOAT && axis == y.rank() - 1 && denseOwn(y)) {
+            INDArray gd = dense(g);
+            INDArray dx = ArrayPool.uninitialized(DataType.FLOAT, y.shape());
+            Dnnl.softmaxBackward(y, gd, dx);
+            if (gd != g) {
+                free(gd);
+            }
+            free(g);
+            return dx;
+        }
+        INDArray gy = g.mul(y);
+        INDArray s = gy.sum(true, axis);
+        free(gy);
+        Nd4j.exec(new SubOp(g, s, g));
+        free(s);
+        return g.muli(y);
     }
 
     /**
@@ -1430,23 +1471,18 @@ public final class TapeOps implements TensorOps<Tensor> {
         INDArray w = eager.softmax(scores, 2);
         free(scores);
         return fresh("attentionWeights", w, (g, out) -> {
-            INDArray gw = g.mul(out);
-            INDArray sum = gw.sum(true, 2);
-            free(gw);
-            Nd4j.exec(new SubOp(g, sum, g));
-            free(sum);
-            g.muli(out);
+            INDArray ds = softmaxBackward(out, g, 2);
             if (q.requiresGrad) {
                 INDArray ks2 = eager.mul(k.value(), scale);
-                pass(q, eager.matmul(ks2, g, false, true).muli(scale));
+                pass(q, eager.matmul(ks2, ds, false, true).muli(scale));
                 free(ks2);
             }
             if (k.requiresGrad) {
                 INDArray qs2 = eager.mul(q.value(), scale);
-                pass(k, eager.matmul(qs2, g, false, false).muli(scale));
+                pass(k, eager.matmul(qs2, ds, false, false).muli(scale));
                 free(qs2);
             }
-            free(g);
+            free(ds);
         }, q, k);
     }
 

@@ -254,6 +254,29 @@ class TapeOpsGradientTest {
         assertEquals(b.castTo(DataType.FLOAT), a);
     }
 
+    /** Attention weights in float32: the fused node with oneDNN's softmax backward against ND4J's composition. */
+    @Test
+    void fusedFloat32AttentionMatchesTheComposition() {
+        Nd4j.getRandom().setSeed(91);
+        INDArray q = Nd4j.randn(DataType.FLOAT, 4, 8, 6), k = Nd4j.randn(DataType.FLOAT, 4, 8, 9);
+        INDArray r = Nd4j.randn(DataType.FLOAT, 4, 6, 9);
+        INDArray[][] results = new INDArray[2][];
+        for (int i = 0; i < 2; i++) {
+            TapeOps ops = new TapeOps(key -> null, Gradients.zerosLike(Map.of(), key -> true), i == 0);
+            Tensor tq = ops.input(q, true), tk = ops.input(k, true);
+            Tensor w = i == 0 ? ops.attentionWeights(tq, tk, 0.6)
+                    : ops.softmax(ops.matmul(ops.mul(tq, 0.6), ops.mul(tk, 0.6), true, false), 2);
+            INDArray value = w.value().dup();
+            ops.backward(w, r.dup());
+            results[i] = new INDArray[] {value, tq.grad(), tk.grad()};
+        }
+        for (int i = 0; i < 3; i++) {
+            double diff = results[0][i].sub(results[1][i]).amaxNumber().doubleValue();
+            double scale = results[1][i].amaxNumber().doubleValue();
+            org.junit.jupiter.api.Assertions.assertTrue(diff <= 1e-5 * scale, i + ": " + diff + " of " + scale);
+        }
+    }
+
     @Test
     void toFloatAndConstants() {
         // float64 back-end: toFloat of an integer tensor gives float64 (no gradient); floating constants are cast
