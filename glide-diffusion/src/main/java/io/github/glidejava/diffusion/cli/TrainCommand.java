@@ -18,6 +18,7 @@ import io.github.glidejava.diffusion.loss.LossType;
 import io.github.glidejava.diffusion.training.GlideTrainer;
 import io.github.glidejava.diffusion.training.TrainingPresets;
 import io.github.glidejava.diffusion.training.TrainingRecipe;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.unet.GlideModelConfig;
 
 /** {@code glide train}: train a GLIDE model from scratch, or fine-tune one, on captioned images. */
@@ -119,6 +120,13 @@ final class TrainCommand implements Callable<Integer> {
                     + "0 = off, GLIDE's (default: ${DEFAULT-VALUE}).")
     double noiseOffset;
 
+    @Option(names = "--precision", paramLabel = "fp32|winograd|bf16",
+            converter = PipelineOptions.PrecisionConverter.class, defaultValue = "fp32",
+            description = "How the U-Net's convolutions compute, forward and backward: fp32 (default, exact), bf16"
+                    + " (bfloat16 inputs, float32 sums: faster on CPUs with AVX-512 BF16) or winograd (Winograd's"
+                    + " forward on large feature maps). Weights, gradients and the optimiser stay float32.")
+    Precision precision;
+
     @Option(names = "--timestep-sampler", paramLabel = "KIND", defaultValue = "uniform",
             description = "uniform or loss_second_moment (default: ${DEFAULT-VALUE}).")
     TrainingRecipe.TimestepSampling timestepSampler;
@@ -192,7 +200,7 @@ final class TrainCommand implements Callable<Integer> {
                 .batchSize(batchSize).microBatch(microBatch).steps(steps).epochs(epochs).time(parseTime(cl, time))
                 .lr(lr).betas(beta1, beta2).adamEps(adamEps).weightDecay(weightDecay).warmupSteps(warmupSteps)
                 .lrDecay(lrDecay).maxGradNorm(maxGradNorm).emaRates(emaRates).uncondP(uncondP).lossType(lossType)
-                .snrGamma(snrGamma).noiseOffset(noiseOffset)
+                .snrGamma(snrGamma).noiseOffset(noiseOffset).precision(precision)
                 .timestepSampler(timestepSampler).seed(seed).checkpointEvery(checkpointEvery)
                 .keepCheckpoints(keepCheckpoints).logEvery(logEvery).freeze(freeze)
                 .build();

@@ -171,7 +171,7 @@ public final class GlideTrainer {
         }
         long totalSteps = totalSteps();
         TrainingStep trainingStep = new TrainingStep(model,
-                new TrainingLosses(diffusion, recipe.lossType(), recipe.snrGamma()), optimisation);
+                new TrainingLosses(diffusion, recipe.lossType(), recipe.snrGamma()), optimisation, recipe.precision());
         for (TrainingListener l : listeners) {
             l.started(step, totalSteps, dataset.size());
         }

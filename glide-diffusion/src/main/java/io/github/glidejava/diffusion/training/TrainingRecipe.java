@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 
 import io.github.glidejava.diffusion.loss.LossType;
+import io.github.glidejava.nn.ops.Precision;
 
 /**
  * How a GLIDE model is trained: improved-diffusion's recipe with GLIDE's caption dropout, every value a setting.
@@ -60,6 +61,9 @@ import io.github.glidejava.diffusion.loss.LossType;
  * @param keepCheckpoints  how many of the newest checkpoints are kept
  * @param logEvery         write a metrics line every this many steps
  * @param freeze           parameter-key prefixes left unchanged (e.g. the text transformer when fine-tuning)
+ * @param precision        how the U-Net's convolutions compute, forward and backward ({@code fp32}, exact to
+ *                         float32 round-off; {@code bf16} rounds their inputs to bfloat16 and is faster on CPUs with
+ *                         AVX-512 BF16; {@code winograd} uses Winograd's forward)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -68,7 +72,8 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
                              double beta1, double beta2, double adamEps, double weightDecay, int warmupSteps,
                              LrDecay lrDecay, double maxGradNorm, List<Double> emaRates, double uncondP,
                              LossType lossType, double snrGamma, double noiseOffset, TimestepSampling timestepSampler, long seed,
-                             int checkpointEvery, int keepCheckpoints, int logEvery, List<String> freeze) {
+                             int checkpointEvery, int keepCheckpoints, int logEvery, List<String> freeze,
+                             @JsonSerialize(using = ToStringSerializer.class) Precision precision) {
 
     /** The learning rate after warm-up. */
     public enum LrDecay {
@@ -187,6 +192,8 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
         private int keepCheckpoints = 2;
         private int logEvery = 1;
         private List<String> freeze = new ArrayList<>();
+        @JsonDeserialize(using = PrecisionName.class)
+        private Precision precision = Precision.FP32;
 
         private Builder() {
         }
@@ -237,6 +244,8 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
 
         public Builder freeze(List<String> v) { freeze = new ArrayList<>(v); return this; }
 
+        public Builder precision(Precision v) { precision = v; return this; }
+
         public TrainingRecipe build() {
             List<String> errors = new ArrayList<>();
             check(errors, batchSize >= 1, "batch size must be at least 1 (batchSize / --batch-size), got " + batchSize);
@@ -272,12 +281,13 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
             Objects.requireNonNull(lrDecay, "lrDecay");
             Objects.requireNonNull(lossType, "lossType");
             Objects.requireNonNull(timestepSampler, "timestepSampler");
+            Objects.requireNonNull(precision, "precision");
             if (!errors.isEmpty()) {
                 throw new IllegalArgumentException("invalid training recipe: " + String.join("; ", errors));
             }
             return new TrainingRecipe(batchSize, microBatch, steps, epochs, time, lr, beta1, beta2, adamEps,
                     weightDecay, warmupSteps, lrDecay, maxGradNorm, emaRates, uncondP, lossType, snrGamma, noiseOffset, timestepSampler,
-                    seed, checkpointEvery, keepCheckpoints, logEvery, freeze);
+                    seed, checkpointEvery, keepCheckpoints, logEvery, freeze, precision);
         }
 
         private static void check(List<String> errors, boolean ok, String message) {
@@ -288,6 +298,18 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
     }
 
     /** ISO-8601 durations ("PT1H30M"), as {@link Duration#toString()} writes them. */
+    /** Reads a precision by its command-line name ({@code fp32}, {@code winograd}, {@code bf16}). */
+    static final class PrecisionName extends StdDeserializer<Precision> {
+        PrecisionName() {
+            super(Precision.class);
+        }
+
+        @Override
+        public Precision deserialize(JsonParser p, DeserializationContext ctxt) throws java.io.IOException {
+            return Precision.parse(p.getValueAsString());
+        }
+    }
+
     static final class IsoDuration extends StdDeserializer<Duration> {
         IsoDuration() {
             super(Duration.class);

@@ -6,6 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import io.github.glidejava.nn.autodiff.Gradients;
 import io.github.glidejava.nn.autodiff.TapeOps;
 import io.github.glidejava.nn.autodiff.Tensor;
+import io.github.glidejava.nn.ops.Precision;
 import io.github.glidejava.nn.unet.Text2ImUNet;
 import io.github.glidejava.nn.unet.UNetInputs;
 
@@ -21,13 +22,15 @@ final class TrainingStep {
     private final io.github.glidejava.diffusion.loss.TrainingLosses losses;
     private final Optimisation optimisation;
     private final Gradients grads;
+    private final Precision precision;
 
     TrainingStep(Text2ImUNet model, io.github.glidejava.diffusion.loss.TrainingLosses losses,
-                 Optimisation optimisation) {
+                 Optimisation optimisation, Precision precision) {
         this.model = model;
         this.losses = losses;
         this.optimisation = optimisation;
         this.grads = optimisation.gradients();
+        this.precision = precision;
     }
 
     /**
@@ -105,7 +108,8 @@ final class TrainingStep {
     /** Forward and backward of rows [from, to); returns their share of the batch's weighted mean loss. */
     private double microStep(Inputs in, int from, int to, int batch, double[] loss, double[] mse, double[] vb) {
         long t0 = System.nanoTime();
-        TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(in.dropoutSeed() + from);
+        TapeOps ops = new TapeOps(model.parameters(), grads).training(true).dropoutSeed(in.dropoutSeed() + from)
+                .convPrecision(precision);
         int[] t = java.util.Arrays.copyOfRange(in.t(), from, to);
         Tensor tokens = ops.input(rows(in.tokens(), from, to), false);
         Tensor mask = ops.input(rows(in.mask(), from, to), false);

@@ -156,7 +156,8 @@ class GlideTrainerTest {
         assertEquals(r, TrainingRecipe.fromJson(r.toJson()));
         assertEquals(r, r.toBuilder().build());
         TrainingRecipe timed = r.toBuilder().time(java.time.Duration.ofMinutes(90)).snrGamma(5)
-                .timestepSampler(TrainingRecipe.TimestepSampling.LOSS_SECOND_MOMENT).microBatch(4).build();
+                .timestepSampler(TrainingRecipe.TimestepSampling.LOSS_SECOND_MOMENT).microBatch(4)
+                .precision(io.github.glidejava.nn.ops.Precision.BF16).build();
         assertEquals(timed, TrainingRecipe.fromJson(timed.toJson()));
         // the keys and values checkpoints hold (improved-diffusion's flag names, lower-case choices)
         com.fasterxml.jackson.databind.JsonNode json = assertDoesNotThrow(() -> JSON.readTree(timed.toJson()));
@@ -166,6 +167,7 @@ class GlideTrainerTest {
         assertEquals("loss-second-moment", json.get("timestep_sampler").asText());
         assertEquals("RESCALED_MSE", json.get("loss_type").asText());
         assertEquals(5.0, json.get("snr_gamma").asDouble());
+        assertEquals("bf16", json.get("precision").asText());
         assertEquals(List.of(0.9, 0.99), List.of(json.get("ema_rates").get(0).asDouble(),
                 json.get("ema_rates").get(1).asDouble()));
         // a recipe written before snr_gamma existed, with a key this version does not know, reads with the defaults
@@ -176,6 +178,7 @@ class GlideTrainerTest {
         assertEquals(0.0, old.snrGamma());
         assertEquals(List.of(0.995, 0.998), old.emaRates());
         assertEquals(TrainingRecipe.LrDecay.COSINE, old.lrDecay());
+        assertEquals(io.github.glidejava.nn.ops.Precision.FP32, old.precision(), "recipes from before the option");
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
                 () -> TrainingRecipe.fromJson("{\"steps\":10,\"lr\":-1}"));
         assertTrue(bad.getMessage().contains("--lr"), bad.getMessage());

@@ -65,7 +65,8 @@ class TrainerStepParityTest {
                     .emaRates(List.of(fx.cfg("ema_rate").asDouble())).build();
             Optimisation optimisation = new Optimisation(store, recipe);
             TrainingStep step = new TrainingStep(model,
-                    new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText())), optimisation);
+                    new TrainingLosses(diffusion, LossType.named(fx.cfg("loss_type").asText())), optimisation,
+                    recipe.precision());
             JsonNode deviation = JSON.readTree(fx.tensors.metadata().get("fp64_deviation"));
             JsonNode perParam = JSON.readTree(fx.tensors.metadata().get("fp64_deviation_per_param"));
             Set<String> zero = new HashSet<>();

@@ -109,4 +109,44 @@ class TapeTrainingTest {
         double eager = eps.sub(eps0).muli(eps.sub(eps0)).meanNumber().doubleValue();
         assertEquals(last, eager, Math.max(0.05, 0.5 * last), "eager loss with the trained weights");
     }
+
+    /**
+     * bfloat16 convolutions ({@code convPrecision(BF16)}, forward and backward) give the float32 gradient to within
+     * bfloat16's rounding: the same direction and length to a few percent, and not the very same numbers.
+     */
+    @Test
+    void bf16ConvolutionsGiveNearlyTheFloat32Gradient() {
+        GlideModelConfig c = GlideModelConfig.builder().imageSize(SIZE).numChannels(32).numResBlocks(1)
+                .channelMult("1,2").attentionResolutions("8").numHeadChannels(32).xfWidth(32).xfLayers(1).xfHeads(2)
+                .textCtx(8).vocabSize(64).build();
+        Text2ImUNet model = Text2ImUNet.create(c).initParameters(77);
+        Nd4j.getRandom().setSeed(6);
+        INDArray x = Nd4j.randn(DataType.FLOAT, BATCH, 3, SIZE, SIZE), eps = Nd4j.randn(DataType.FLOAT, BATCH, 3, SIZE, SIZE);
+        INDArray ts = Nd4j.createFromArray(3L, 300L, 600L, 900L);
+        INDArray tok = Nd4j.createFromArray(new long[][] {{1, 2, 0, 0, 0, 0, 0, 0}, {3, 4, 5, 0, 0, 0, 0, 0},
+                {6, 0, 0, 0, 0, 0, 0, 0}, {7, 8, 9, 10, 0, 0, 0, 0}});
+        INDArray msk = tok.gt(0);
+        INDArray[] flat = new INDArray[2];
+        for (int k = 0; k < 2; k++) {
+            Gradients grads = Gradients.zerosLike(model.parameters(), key -> true);
+            TapeOps ops = new TapeOps(model.parameters(), grads)
+                    .convPrecision(k == 0 ? io.github.glidejava.nn.ops.Precision.FP32
+                            : io.github.glidejava.nn.ops.Precision.BF16);
+            Tensor out = model.forward(ops, UNetInputs.of(ops.input(x, false), ops.input(ts, false),
+                    ops.input(tok, false), ops.input(msk, false)));
+            ops.backward(ops.mean(ops.square(ops.sub(ops.slice(out, 1, 0, 3), ops.input(eps, false))), false));
+            List<INDArray> parts = new ArrayList<>();
+            for (String key : grads.keys()) {
+                parts.add(grads.get(key).reshape(-1));
+            }
+            flat[k] = Nd4j.concat(0, parts.toArray(new INDArray[0]));
+        }
+        double cos = flat[0].mul(flat[1]).sumNumber().doubleValue() / (flat[0].norm2Number().doubleValue()
+                * flat[1].norm2Number().doubleValue());
+        double lengths = flat[1].norm2Number().doubleValue() / flat[0].norm2Number().doubleValue();
+        System.out.printf("bf16 against float32 gradient: cosine %.5f, length ratio %.4f%n", cos, lengths);
+        assertTrue(cos > 0.99, "cosine " + cos);
+        assertEquals(1.0, lengths, 0.05, "length ratio");
+        assertTrue(flat[0].sub(flat[1]).amaxNumber().doubleValue() > 0, "bf16 must actually round");
+    }
 }
