@@ -1057,7 +1057,7 @@ public final class TapeOps implements TensorOps<Tensor> {
      * {@code g *= silu'(x * scale + shift)} in place: the pre-activation is recomputed from x (one pass) instead of
      * being kept since the forward, then oneDNN's swish backward (ND4J's derivative off oneDNN).
      */
-    private void siluBackward(INDArray x, INDArray g, INDArray scale, INDArray shift) {
+    private void siluBackward(INDArray x, INDArray g, double[] scale, double[] shift) {
         INDArray pre = affine(x, scale, shift, false);
         if (oneDnn && pre.dataType() == DataType.FLOAT) {
             Dnnl.swishBackward(pre, g);
@@ -1219,28 +1219,24 @@ public final class TapeOps implements TensorOps<Tensor> {
     /** Per-group mean and 1/sqrt(var + eps), computed in double. */
     private record GroupStats(int n, int c, int groups, double[] mean, double[] rstd) {
         /** {@code rstd * w} per (sample, channel), for per-(sample, channel) weights {@code w}. */
-        INDArray scale(double[] w) {
-            double[][] m = new double[n][c];
+        double[] scale(double[] w) {
+            double[] m = new double[n * c];
             int cg = c / groups;
-            for (int i = 0; i < n; i++) {
-                for (int ch = 0; ch < c; ch++) {
-                    m[i][ch] = rstd[i * groups + ch / cg] * w[i * c + ch];
-                }
+            for (int i = 0; i < n * c; i++) {
+                m[i] = rstd[(i / c) * groups + (i % c) / cg] * w[i];
             }
-            return Nd4j.createFromArray(m);
+            return m;
         }
 
         /** {@code b - mean * rstd * w} per (sample, channel). */
-        INDArray shift(double[] w, double[] b) {
-            double[][] m = new double[n][c];
+        double[] shift(double[] w, double[] b) {
+            double[] m = new double[n * c];
             int cg = c / groups;
-            for (int i = 0; i < n; i++) {
-                for (int ch = 0; ch < c; ch++) {
-                    int k = i * groups + ch / cg;
-                    m[i][ch] = b[i * c + ch] - mean[k] * rstd[k] * w[i * c + ch];
-                }
+            for (int i = 0; i < n * c; i++) {
+                int k = (i / c) * groups + (i % c) / cg;
+                m[i] = b[i] - mean[k] * rstd[k] * w[i];
             }
-            return Nd4j.createFromArray(m);
+            return m;
         }
     }
 
@@ -1310,26 +1306,46 @@ public final class TapeOps implements TensorOps<Tensor> {
         return new GroupStats(n, c, groups, mean, rstd);
     }
 
-    /** {@code act(x * scale + shift)} with {@code scale, shift [N, C]} broadcast over the remaining axes. */
-    private INDArray affine(INDArray x, INDArray scale, INDArray shift, boolean silu) {
+    /**
+     * {@code act(x * scale + shift)} with per-(sample, channel) {@code scale, shift} ({@code N * C} values, C order)
+     * broadcast over the remaining axes.
+     */
+    private INDArray affine(INDArray x, double[] scale, double[] shift, boolean silu) {
         DataType dt = x.dataType();
         long[] s = x.shape();
         INDArray y = ArrayPool.uninitialized(dt, s);
+        INDArray sc = table(scale, dt, s[0], s[1]), sh = table(shift, dt, s[0], s[1]);
         if (oneDnn && dt == DataType.FLOAT) {
             INDArray xd = dense(x);
-            Dnnl.scaleShift(xd, scale.castTo(DataType.FLOAT), shift.castTo(DataType.FLOAT), y, silu);
+            Dnnl.scaleShift(xd, sc, sh, y, silu);
             if (xd != x) {
                 free(xd);
             }
-            return y;
+        } else {
+            long[] per = perChannel(s);
+            Nd4j.exec(new MulOp(x, sc.reshape('c', per), y));
+            Nd4j.exec(new AddOp(y, sh.reshape('c', per), y));
+            if (silu) {
+                Nd4j.exec(new Swish(y, y));
+            }
         }
-        long[] per = perChannel(s);
-        Nd4j.exec(new MulOp(x, scale.castTo(dt).reshape('c', per), y));
-        Nd4j.exec(new AddOp(y, shift.castTo(dt).reshape('c', per), y));
-        if (silu) {
-            Nd4j.exec(new Swish(y, y));
-        }
+        free(sc);
+        free(sh);
         return y;
+    }
+
+    /** {@code v} as an {@code [n, c]} array of type {@code dt}, written in one bulk copy for float32. */
+    private static INDArray table(double[] v, DataType dt, long n, long c) {
+        if (dt != DataType.FLOAT) {
+            return Nd4j.createFromArray(v).castTo(dt).reshape('c', n, c);
+        }
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        INDArray t = ArrayPool.uninitialized(DataType.FLOAT, n, c);
+        t.data().asNioFloat().put(f);
+        return t;
     }
 
     private static long[] perChannel(long[] s) {
