@@ -10,17 +10,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Reuses the memory of arrays that are no longer needed. In ND4J 1.0.0-M2.1 {@code INDArray.close()} does not free
- * an array's native buffer: only the garbage collector does, once the array is unreachable. Every new array is then
- * fresh memory that ND4J zeroes, one page fault per 4 KiB (about 2 ms for 4 MiB on a Zen 4 core). The training tape
- * frees gigabytes of activations and gradients per step, so it hands them here ({@link #recycle}) and the kernels
- * take their outputs from here ({@link #uninitialized}): an array of the same type and length reuses a buffer that
- * was given back, and the memory of a step stays that of its largest live set.
+ * Reuses the memory of arrays that are no longer needed. In ND4J 1.0.0-M2.1 on glibc, {@code INDArray.close()} hands
+ * a buffer back to malloc, but a new array of the same size rarely gets it again: the small allocations ND4J makes in
+ * between split the freed block. So each new array is fresh memory, faulted in page by page and zeroed (about 2 ms
+ * for 4 MiB on a Zen 4 core), and the process grows: 200 arrays of 4 MiB made and closed one after the other added
+ * 800 MiB of resident memory (measured on this project's machine). The training tape frees gigabytes of activations
+ * and gradients per step, so it hands them here ({@link #recycle}) and its kernels take their outputs from here
+ * ({@link #uninitialized}): an array of the same type and length reuses a buffer that was given back.
  *
  * <p>One pool per thread (a tape is used by one thread), holding at most {@code glide.arrayPool.maxBytes} bytes
- * (system property, default 4 GiB) and trimmed by {@link #trim()} to what was in use at once; {@link #clear()} lets the
- * garbage collector have them all. Inside an ND4J workspace
- * nothing is taken from the pool: arrays made there belong to the workspace.
+ * (system property, default 4 GiB) and trimmed by {@link #trim()} to what was in use at once; {@link #clear()} lets
+ * the garbage collector have them all. Inside an ND4J workspace nothing is taken from the pool: arrays made there
+ * belong to the workspace.
  */
 public final class ArrayPool {
     private static final long MAX_BYTES = Long.getLong("glide.arrayPool.maxBytes", 4L << 30);
@@ -114,9 +115,12 @@ public final class ArrayPool {
                 DataBuffer b = size.free.pollFirst();
                 dropped += b.length() * b.dataType().width();
             }
-            size.peak = size.live;
+            // a unit of work ends with (almost) nothing of it in use; arrays never given back (the unit's result,
+            // arrays closed elsewhere) must not count as in use forever
+            size.peak = 0;
+            size.live = 0;
         }
-        p.sizes.values().removeIf(size -> size.free.isEmpty() && size.live == 0);
+        p.sizes.values().removeIf(size -> size.free.isEmpty());
         p.bytes -= dropped;
         return dropped;
     }
