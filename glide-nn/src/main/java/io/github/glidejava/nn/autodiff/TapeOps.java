@@ -1257,58 +1257,26 @@ public final class TapeOps implements TensorOps<Tensor> {
         boolean isFloat = d.dataType() == DataType.FLOAT;
         FloatBuffer fb = isFloat ? d.data().asNioFloat() : null;
         DoubleBuffer db = isFloat ? null : d.castTo(DataType.DOUBLE).data().asNioDouble();
-        IntStream.range(0, n * groups).parallel().forEach(gi -> {
-            double sum = 0, sumSq = 0;
-            long start = gi * groupLen;
-            if (isFloat) {
-                // bulk reads and four independent sums the core overlaps
-                float[] chunk = new float[(int) Math.min(groupLen, 8192)];
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
-                for (long pos = 0; pos < groupLen; pos += chunk.length) {
-                    int m = (int) Math.min(chunk.length, groupLen - pos);
-                    fb.get((int) (start + pos), chunk, 0, m);
-                    int i = 0;
-                    for (; i + 3 < m; i += 4) {
-                        double a = chunk[i], b = chunk[i + 1], c2 = chunk[i + 2], d2 = chunk[i + 3];
-                        s0 += a;
-                        s1 += b;
-                        s2 += c2;
-                        s3 += d2;
-                        q0 += a * a;
-                        q1 += b * b;
-                        q2 += c2 * c2;
-                        q3 += d2 * d2;
-                    }
-                    for (; i < m; i++) {
-                        s0 += chunk[i];
-                        q0 += (double) chunk[i] * chunk[i];
-                    }
-                }
-                sum = s0 + s1 + s2 + s3;
-                sumSq = q0 + q1 + q2 + q3;
-            } else {
+        if (isFloat) {
+            OneDnnKernels.groupStatistics(fb, n * groups, groupLen, eps, mean, rstd);
+        } else {
+            // two passes: the variance as the mean of squared deviations (sumSq - m^2 loses digits for the
+            // float64 gradient checks)
+            IntStream.range(0, n * groups).parallel().forEach(gi -> {
+                long start = gi * groupLen;
+                double sum = 0;
                 for (long i = 0; i < groupLen; i++) {
-                    double v = db.get((int) (start + i));
-                    sum += v;
-                    sumSq += v * v;
+                    sum += db.get((int) (start + i));
                 }
-            }
-            double m = sum / groupLen;
-            // two-pass variance for float64 checks (sumSq - m^2 loses digits); one pass is enough for float32 data
-            double var;
-            if (isFloat) {
-                var = Math.max(0.0, sumSq / groupLen - m * m);
-            } else {
-                double acc = 0;
+                double m = sum / groupLen, acc = 0;
                 for (long i = 0; i < groupLen; i++) {
                     double v = db.get((int) (start + i)) - m;
                     acc += v * v;
                 }
-                var = acc / groupLen;
-            }
-            mean[gi] = m;
-            rstd[gi] = 1.0 / Math.sqrt(var + eps);
-        });
+                mean[gi] = m;
+                rstd[gi] = 1.0 / Math.sqrt(acc / groupLen + eps);
+            });
+        }
         if (d != x) {
             free(d);
         }

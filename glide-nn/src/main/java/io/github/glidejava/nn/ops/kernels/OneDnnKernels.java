@@ -245,30 +245,13 @@ public final class OneDnnKernels {
     }
 
     /**
-     * {@link #groupNorm} followed by {@code * (1 + scale) + shift} with {@code scale}, {@code shift} of shape
-     * {@code [N, C, 1, 1]} (both null: none), folded into the per-(sample, channel) affine of the same pass.
+     * The mean and {@code 1 / sqrt(var + eps)} of each of {@code count} consecutive groups of {@code groupLen}
+     * float32 values from the start of {@code buf}, into {@code mean} and {@code rstd}: bulk reads, sums in double
+     * (four independent sums the core overlaps), one task per group.
      */
-    public static INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias,
-            INDArray scale, INDArray shift, boolean silu) {
-        long[] s = x.shape();
-        if (x.dataType() != DataType.FLOAT || s.length < 2 || s[1] % groups != 0) {
-            return null;
-        }
-        if ((scale == null) != (shift == null) || (scale != null
-                && (scale.length() != s[0] * s[1] || shift.length() != s[0] * s[1]))) {
-            return null;
-        }
-        x = contiguous(x);
-        if (x.offset() != 0) {
-            x = x.dup('c');   // the NIO view below is read from the start of the buffer
-        }
-        int n = (int) s[0], c = (int) s[1], cg = c / groups;
-        long len = x.length() / ((long) n * c);
-        long groupLen = len * cg;
-        double[] mean = new double[n * groups];
-        double[] rstd = new double[n * groups];
-        FloatBuffer buf = x.data().asNioFloat();
-        IntStream.range(0, n * groups).parallel().forEach(gi -> {
+    public static void groupStatistics(FloatBuffer buf, int count, long groupLen, double eps, double[] mean,
+            double[] rstd) {
+        IntStream.range(0, count).parallel().forEach(gi -> {
             float[] chunk = new float[(int) Math.min(groupLen, 16384)];
             double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
             long start = gi * groupLen;
@@ -298,6 +281,32 @@ public final class OneDnnKernels {
             mean[gi] = mu;
             rstd[gi] = 1.0 / Math.sqrt(var + eps);
         });
+    }
+
+    /**
+     * {@link #groupNorm} followed by {@code * (1 + scale) + shift} with {@code scale}, {@code shift} of shape
+     * {@code [N, C, 1, 1]} (both null: none), folded into the per-(sample, channel) affine of the same pass.
+     */
+    public static INDArray groupNorm(INDArray x, int groups, double eps, INDArray weight, INDArray bias,
+            INDArray scale, INDArray shift, boolean silu) {
+        long[] s = x.shape();
+        if (x.dataType() != DataType.FLOAT || s.length < 2 || s[1] % groups != 0) {
+            return null;
+        }
+        if ((scale == null) != (shift == null) || (scale != null
+                && (scale.length() != s[0] * s[1] || shift.length() != s[0] * s[1]))) {
+            return null;
+        }
+        x = contiguous(x);
+        if (x.offset() != 0) {
+            x = x.dup('c');   // the NIO view below is read from the start of the buffer
+        }
+        int n = (int) s[0], c = (int) s[1], cg = c / groups;
+        long len = x.length() / ((long) n * c);
+        long groupLen = len * cg;
+        double[] mean = new double[n * groups];
+        double[] rstd = new double[n * groups];
+        groupStatistics(x.data().asNioFloat(), n * groups, groupLen, eps, mean, rstd);
         float[] w = weight.toFloatVector();
         float[] b = bias.toFloatVector();
         float[] ms = scale == null ? null : scale.dup('c').data().asFloat();
