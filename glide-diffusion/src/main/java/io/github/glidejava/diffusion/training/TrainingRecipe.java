@@ -297,7 +297,6 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
         }
     }
 
-    /** ISO-8601 durations ("PT1H30M"), as {@link Duration#toString()} writes them. */
     /** Reads a precision by its command-line name ({@code fp32}, {@code winograd}, {@code bf16}). */
     static final class PrecisionName extends StdDeserializer<Precision> {
         PrecisionName() {
@@ -310,6 +309,7 @@ public record TrainingRecipe(int batchSize, @JsonProperty("microbatch") int micr
         }
     }
 
+    /** ISO-8601 durations ("PT1H30M"), as {@link Duration#toString()} writes them. */
     static final class IsoDuration extends StdDeserializer<Duration> {
         IsoDuration() {
             super(Duration.class);

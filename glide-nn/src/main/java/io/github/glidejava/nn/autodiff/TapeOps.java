@@ -537,15 +537,18 @@ public final class TapeOps implements TensorOps<Tensor> {
      * be closed.
      */
     private static INDArray reshapeOwned(INDArray a, long... shape) {
-        if (Arrays.equals(a.shape(), shape) && denseOwn(a)) {
+        INDArray d = ownDense(a);
+        return Arrays.equals(d.shape(), shape) ? d : Nd4j.create(d.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+    }
+
+    /** {@code a} (owned) as a dense C-order array this back-end owns: {@code a} itself, or a copy ({@code a} freed). */
+    private static INDArray ownDense(INDArray a) {
+        if (denseOwn(a)) {
             return a;
         }
-        INDArray d = a;
-        if (!denseOwn(a)) {
-            d = a.dup('c');
-            free(a);
-        }
-        return Nd4j.create(d.data(), shape, Nd4j.getStrides(shape, 'c'), 0, 'c');
+        INDArray d = a.dup('c');
+        free(a);
+        return d;
     }
 
     /** C-contiguous {@code a}'s elements as an array of {@code shape}, sharing its buffer (never a copy). */
@@ -954,33 +957,8 @@ public final class TapeOps implements TensorOps<Tensor> {
      */
     @Override
     public Tensor groupNorm(Tensor x, int groups, double eps, Tensor weight, Tensor bias, boolean silu) {
-        long[] s = checkGroupNorm(x, groups, weight, bias);
-        int n = (int) s[0], c = (int) s[1];
-        long len = Shapes.length(s) / ((long) n * c);
-        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
-        double[] w = perSample(weight.value().toDoubleVector(), n);
-        double[] b = perSample(bias.value().toDoubleVector(), n);
-        INDArray y = affine(x.value(), st.scale(w), st.shift(w, b), silu);
-        return fresh("groupNorm", y, (g, out) -> {
-            INDArray xv = dense(x.value());
-            // g becomes dx in place: one pass for the per-channel sums, one for dx, no full-size temporaries
-            INDArray dx = denseOwn(g) ? g : g.dup('c');
-            if (dx != g) {
-                free(g);
-            }
-            if (silu) {
-                siluBackward(xv, dx, st.scale(w), st.shift(w, b));
-            }
-            double[][] sums = groupNormGrad(xv, dx, st, w, len, x.requiresGrad);
-            double[] dw = new double[c], db = new double[c];
-            for (int i = 0; i < n * c; i++) {
-                dw[i % c] += sums[1][i];
-                db[i % c] += sums[0][i];
-            }
-            finishGroupNorm(x, xv, dx);
-            pass(weight, Nd4j.createFromArray(dw).castTo(xv.dataType()));
-            pass(bias, Nd4j.createFromArray(db).castTo(xv.dataType()));
-        }, x, weight, bias);
+        checkGroupNorm(x, groups, weight, bias);
+        return groupNormNode(x, groups, eps, weight, bias, silu, null, null, null, null);
     }
 
     /**
@@ -1001,39 +979,68 @@ public final class TapeOps implements TensorOps<Tensor> {
             throw new IllegalArgumentException("groupNormScaleShiftSilu needs scale and shift of [N, C] = [" + n + ", "
                     + c + "] values, got " + Arrays.toString(scale.shape) + " and " + Arrays.toString(shift.shape));
         }
-        long len = Shapes.length(s) / ((long) n * c);
-        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
+        double[] gain = values(scale.value());
+        for (int i = 0; i < gain.length; i++) {
+            gain[i] += 1.0;
+        }
+        return groupNormNode(x, groups, eps, weight, bias, true, gain, values(shift.value()), scale, shift);
+    }
+
+    /**
+     * The GroupNorm node: {@code act(xhat * W + B)} with per-(sample, channel) {@code W = w * gain},
+     * {@code B = b * gain + offset} ({@code gain} null: 1 and no offset, plain GroupNorm). Backward recomputes the
+     * pre-activation from x, then one pass forms the per-(sample, channel) sums {@code S1 = sum(dz)} and
+     * {@code S2 = sum(dz * xhat)} and one writes dx; {@code dw = sum_n gain S2}, {@code db = sum_n gain S1}, and
+     * with a gain the tensors it came from get {@code w S2 + b S1} ({@code gainOf}) and {@code S1}
+     * ({@code offsetOf}).
+     */
+    private Tensor groupNormNode(Tensor x, int groups, double eps, Tensor weight, Tensor bias, boolean silu,
+            double[] gain, double[] offset, Tensor gainOf, Tensor offsetOf) {
+        int n = (int) x.shape[0], c = (int) x.shape[1];
+        long len = Shapes.length(x.shape) / ((long) n * c);
         double[] w = weight.value().toDoubleVector(), b = bias.value().toDoubleVector();
-        double[] sc = values(scale.value()), sh = values(shift.value());
         double[] wnc = new double[n * c], bnc = new double[n * c];
         for (int i = 0; i < n * c; i++) {
-            double m = 1.0 + sc[i];
+            double m = gain == null ? 1.0 : gain[i];
             wnc[i] = w[i % c] * m;
-            bnc[i] = b[i % c] * m + sh[i];
+            bnc[i] = b[i % c] * m + (offset == null ? 0.0 : offset[i]);
         }
-        INDArray y = affine(x.value(), st.scale(wnc), st.shift(wnc, bnc), true);
-        return fresh("groupNorm", y, (g, out) -> {
+        GroupStats st = groupStats(x.value(), n, c, groups, len, eps);
+        double[] scale = st.scale(wnc), shift = st.shift(wnc, bnc);
+        INDArray y = affine(x.value(), scale, shift, silu);
+        Tensor.Backward backward = (g, out) -> {
             INDArray xv = dense(x.value());
-            INDArray dz = denseOwn(g) ? g : g.dup('c');
-            if (dz != g) {
-                free(g);
+            // g becomes dx in place: one pass for the per-channel sums, one for dx, no full-size temporaries
+            INDArray dz = ownDense(g);
+            if (silu) {
+                siluBackward(xv, dz, scale, shift);
             }
-            siluBackward(xv, dz, st.scale(wnc), st.shift(wnc, bnc));
             double[][] sums = groupNormGrad(xv, dz, st, wnc, len, x.requiresGrad);
-            double[] dw = new double[c], db = new double[c], dscale = new double[n * c];
+            double[] dw = new double[c], db = new double[c], dgain = new double[n * c];
             for (int i = 0; i < n * c; i++) {
-                double s1 = sums[0][i], s2 = sums[1][i], m = 1.0 + sc[i];
+                double s1 = sums[0][i], s2 = sums[1][i], m = gain == null ? 1.0 : gain[i];
                 dw[i % c] += m * s2;
                 db[i % c] += m * s1;
-                dscale[i] = w[i % c] * s2 + b[i % c] * s1;
+                dgain[i] = w[i % c] * s2 + b[i % c] * s1;
             }
             DataType dt = xv.dataType();
-            finishGroupNorm(x, xv, dz);
+            if (x.requiresGrad) {
+                pass(x, dz);
+            } else {
+                free(dz);
+            }
+            if (xv != x.value()) {
+                free(xv);
+            }
             pass(weight, Nd4j.createFromArray(dw).castTo(dt));
             pass(bias, Nd4j.createFromArray(db).castTo(dt));
-            pass(scale, Nd4j.createFromArray(dscale).castTo(dt).reshape('c', scale.shape));
-            pass(shift, Nd4j.createFromArray(sums[0]).castTo(dt).reshape('c', shift.shape));
-        }, x, weight, bias, scale, shift);
+            if (gainOf != null) {
+                pass(gainOf, Nd4j.createFromArray(dgain).castTo(dt).reshape('c', gainOf.shape));
+                pass(offsetOf, Nd4j.createFromArray(sums[0]).castTo(dt).reshape('c', offsetOf.shape));
+            }
+        };
+        return gainOf == null ? fresh("groupNorm", y, backward, x, weight, bias)
+                : fresh("groupNorm", y, backward, x, weight, bias, gainOf, offsetOf);
     }
 
     private static long[] checkGroupNorm(Tensor x, int groups, Tensor weight, Tensor bias) {
@@ -1045,15 +1052,6 @@ public final class TapeOps implements TensorOps<Tensor> {
                     + ", " + Arrays.toString(bias.shape));
         }
         return s;
-    }
-
-    /** {@code v} repeated for each of {@code n} samples: a per-(sample, channel) table. */
-    private static double[] perSample(double[] v, int n) {
-        double[] out = new double[n * v.length];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(v, 0, out, i * v.length, v.length);
-        }
-        return out;
     }
 
     /** The values of {@code a} (any layout) in C order. */
@@ -1077,63 +1075,44 @@ public final class TapeOps implements TensorOps<Tensor> {
         free(pre);
     }
 
-    /** Hands GroupNorm's dx (in {@code dx}) to x, or frees it; frees the dense copy of x if one was made. */
-    private void finishGroupNorm(Tensor x, INDArray xv, INDArray dx) {
-        if (x.requiresGrad) {
-            pass(x, dx);
-        } else {
-            free(dx);
-        }
-        if (xv != x.value()) {
-            free(xv);
-        }
-    }
-
     /**
      * GroupNorm's backward on dense C-order {@code x} and {@code dy} ({@code [N, C, len]} elements) with the
      * per-(sample, channel) weight {@code w}: returns {@code {sum(dy), sum(dy * xhat)}} per (sample, channel) and,
-     * with {@code writeDx}, overwrites {@code dy} with dx. Each (sample, group) block is read once into double
-     * scratch arrays and handled by one task, so the sums and dx take two passes over memory that stays in cache.
+     * with {@code writeDx}, overwrites {@code dy} with dx. Each (sample, group) block is read once into scratch
+     * arrays and handled by one task, so the sums and dx take two passes over memory that stays in cache.
      */
     private static double[][] groupNormGrad(INDArray x, INDArray dy, GroupStats st, double[] w, long len,
             boolean writeDx) {
-        int n = st.n(), c = st.c(), groups = st.groups(), cg = c / groups;
-        int block = Math.toIntExact(cg * len);
-        boolean isFloat = x.dataType() == DataType.FLOAT;
         if (dy.dataType() != x.dataType()) {
             throw new IllegalStateException("groupNorm gradient is " + dy.dataType() + " but x is " + x.dataType());
         }
-        FloatBuffer xf = isFloat ? x.data().asNioFloat() : null, gf = isFloat ? dy.data().asNioFloat() : null;
-        DoubleBuffer xd = isFloat ? null : x.data().asNioDouble(), gd = isFloat ? null : dy.data().asNioDouble();
-        double[] sumDy = new double[n * c], sumDyXhat = new double[n * c];
-        if (isFloat) {
-            groupNormGradFloat(xf, gf, st, w, (int) len, writeDx, sumDy, sumDyXhat);
-            return new double[][] {sumDy, sumDyXhat};
+        int nc = st.n() * st.c();
+        double[] sumDy = new double[nc], sumDyXhat = new double[nc];
+        if (x.dataType() == DataType.FLOAT) {
+            groupNormGradFloat(x.data().asNioFloat(), dy.data().asNioFloat(), st, w, (int) len, writeDx, sumDy,
+                    sumDyXhat);
+        } else {
+            groupNormGradDouble(x.data().asNioDouble(), dy.data().asNioDouble(), st, w, (int) len, writeDx, sumDy,
+                    sumDyXhat);
         }
+        return new double[][] {sumDy, sumDyXhat};
+    }
+
+    /** {@link #groupNormGrad} on float64 data (the gradient checks): plain double loops. */
+    private static void groupNormGradDouble(DoubleBuffer xd, DoubleBuffer gd, GroupStats st, double[] w, int len,
+            boolean writeDx, double[] sumDy, double[] sumDyXhat) {
+        int n = st.n(), c = st.c(), groups = st.groups(), cg = c / groups, block = cg * len;
         IntStream.range(0, n * groups).parallel().forEach(k -> {
-            int i = k / groups, gi = k % groups;
-            int start = Math.toIntExact((long) k * block);
+            int i = k / groups, gi = k % groups, start = k * block;
             double[] xs = new double[block], gs = new double[block];
-            if (isFloat) {
-                float[] tmp = new float[block];
-                xf.get(start, tmp);
-                for (int j = 0; j < block; j++) {
-                    xs[j] = tmp[j];
-                }
-                gf.get(start, tmp);
-                for (int j = 0; j < block; j++) {
-                    gs[j] = tmp[j];
-                }
-            } else {
-                xd.get(start, xs);
-                gd.get(start, gs);
-            }
+            xd.get(start, xs);
+            gd.get(start, gs);
             double mean = st.mean()[k], rstd = st.rstd()[k];
             double sa = 0, sb = 0;
             for (int cc = 0; cc < cg; cc++) {
-                int ch = gi * cg + cc, from = (int) (cc * len), to = (int) ((cc + 1) * len);
+                int ch = gi * cg + cc;
                 double s = 0, sx = 0;
-                for (int j = from; j < to; j++) {
+                for (int j = cc * len, to = j + len; j < to; j++) {
                     s += gs[j];
                     sx += gs[j] * xs[j];
                 }
@@ -1148,24 +1127,15 @@ public final class TapeOps implements TensorOps<Tensor> {
             }
             double m = block;
             double cb = -rstd * rstd * sa / m;
-            double cc0 = (mean * rstd * rstd * sa - rstd * sb) / m;
+            double c0 = (mean * rstd * rstd * sa - rstd * sb) / m;
             for (int cc = 0; cc < cg; cc++) {
                 double ca = w[i * c + gi * cg + cc] * rstd;
-                for (int j = (int) (cc * len), to = (int) ((cc + 1) * len); j < to; j++) {
-                    gs[j] = gs[j] * ca + xs[j] * cb + cc0;
+                for (int j = cc * len, to = j + len; j < to; j++) {
+                    gs[j] = gs[j] * ca + xs[j] * cb + c0;
                 }
             }
-            if (isFloat) {
-                float[] tmp = new float[block];
-                for (int j = 0; j < block; j++) {
-                    tmp[j] = (float) gs[j];
-                }
-                gf.put(start, tmp);
-            } else {
-                gd.put(start, gs);
-            }
+            gd.put(start, gs);
         });
-        return new double[][] {sumDy, sumDyXhat};
     }
 
     /**
@@ -1562,10 +1532,7 @@ public final class TapeOps implements TensorOps<Tensor> {
                 free(xd);
             }
             return fresh("dropout", y, (g, out) -> {
-                INDArray gd = denseOwn(g) ? g : g.dup('c');
-                if (gd != g) {
-                    free(g);
-                }
+                INDArray gd = ownDense(g);
                 dropMasked(gd, gd, seed, 1.0 - p, (float) keepScale);
                 pass(x, gd);
             }, x);
@@ -1583,12 +1550,13 @@ public final class TapeOps implements TensorOps<Tensor> {
 
     /**
      * {@code to = from * mask * scale} for dense C-order float32 arrays of the same length ({@code to} may be
-     * {@code from}), with the mask {@link #mask} draws, generated on the fly: no mask array in the forward or the
-     * backward.
+     * {@code from}), the 0/1 keep mask drawn on the fly from {@code seed} with {@link PortableRandom} (the same in
+     * every process; ND4J's seeded generators are not): no mask array in the forward or the backward.
      */
     private static void dropMasked(INDArray from, INDArray to, long seed, double keep, float scale) {
         FloatBuffer in = from.data().asNioFloat(), out = to.data().asNioFloat();
         PortableRandom random = new PortableRandom(seed);
+        // two elements per 64-bit draw: each kept when its 32 bits fall below keep * 2^32
         long threshold = (long) (keep * 0x1.0p32);
         int n = Math.toIntExact(from.length());
         float[] chunk = new float[Math.min(n + (n & 1), 1 << 14)];   // even: the two halves of a draw stay paired
@@ -1606,23 +1574,10 @@ public final class TapeOps implements TensorOps<Tensor> {
         }
     }
 
-    /**
-     * A 0/1 keep mask drawn from {@code seed} with {@link PortableRandom}, so a seeded training run is the same in
-     * every process (ND4J's seeded generators are not).
-     */
+    /** The 0/1 keep mask {@link #dropMasked} applies, as an array (the float64 path). */
     private static INDArray mask(long seed, double keep, DataType type, long[] shape) {
-        float[] v = new float[Math.toIntExact(Shapes.length(shape))];
-        PortableRandom random = new PortableRandom(seed);
-        // two elements per 64-bit draw: each kept when its 32 bits fall below keep * 2^32
-        long threshold = (long) (keep * 0x1.0p32);
-        for (int i = 0; i < v.length; i += 2) {
-            long bits = random.nextLong();
-            v[i] = (bits >>> 32) < threshold ? 1f : 0f;
-            if (i + 1 < v.length) {
-                v[i + 1] = (bits & 0xFFFFFFFFL) < threshold ? 1f : 0f;
-            }
-        }
-        INDArray m = Nd4j.create(v, shape, 'c');
+        INDArray m = Nd4j.ones(DataType.FLOAT, shape);
+        dropMasked(m, m, seed, keep, 1f);
         if (type == DataType.FLOAT) {
             return m;
         }

@@ -103,11 +103,11 @@ public final class ArrayPool {
 
     /**
      * Keeps, of each size, only as many buffers as were in use at once since the last trim and drops the rest (the
-     * garbage collector frees them); returns the bytes dropped. Called once per repeated unit of work (a training
-     * step), it bounds the pool by what one unit holds at its peak: the arrays ND4J's ops make inside themselves
-     * come back too, and would otherwise pile up.
+     * garbage collector frees them). Called once per repeated unit of work (a training step), it bounds the pool by
+     * what one unit holds at its peak: the arrays ND4J's ops make inside themselves come back too, and would
+     * otherwise pile up.
      */
-    public static long trim() {
+    public static void trim() {
         Pool p = POOL.get();
         long dropped = 0;
         for (Size size : p.sizes.values()) {
@@ -122,7 +122,6 @@ public final class ArrayPool {
         }
         p.sizes.values().removeIf(size -> size.free.isEmpty());
         p.bytes -= dropped;
-        return dropped;
     }
 
     /** Drops this thread's pooled buffers (the garbage collector frees them). */

@@ -19,6 +19,7 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_softmax_desc_t;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -141,17 +142,9 @@ public final class Dnnl {
             dnnl_eltwise_desc_t fd = new dnnl_eltwise_desc_t();
             check(dnnl_eltwise_forward_desc_init(fd, dnnl_forward_training, dnnl_eltwise_swish, data, 1f, 0f),
                     "eltwise desc");
-            dnnl_primitive_desc hint = new dnnl_primitive_desc();
-            check(dnnl_primitive_desc_create(hint, new const_dnnl_op_desc_t(fd), null, ENGINE, null), "eltwise pd");
             dnnl_eltwise_desc_t bd = new dnnl_eltwise_desc_t();
             check(dnnl_eltwise_backward_desc_init(bd, dnnl_eltwise_swish, data, data, 1f, 0f), "eltwise bwd desc");
-            dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(bd), null, ENGINE, hint), "eltwise bwd pd");
-            Prim prim = new Prim(pd, new int[] {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC},
-                    new dnnl_memory_desc_t[] {data, data, data});
-            dnnl_primitive_desc_destroy(pd);
-            dnnl_primitive_desc_destroy(hint);
-            return prim;
+            return backwardPrimitive(fd, bd, DNNL_ARG_SRC, data);
         });
         p.run(Gemm.address(x, 0), Gemm.address(g, 0), Gemm.address(g, 0));
     }
@@ -166,19 +159,31 @@ public final class Dnnl {
             dnnl_memory_desc_t data = md(rows, cols);
             dnnl_softmax_desc_t fd = new dnnl_softmax_desc_t();
             check(dnnl_softmax_forward_desc_init(fd, dnnl_forward_training, data, 1), "softmax desc");
-            dnnl_primitive_desc hint = new dnnl_primitive_desc();
-            check(dnnl_primitive_desc_create(hint, new const_dnnl_op_desc_t(fd), null, ENGINE, null), "softmax pd");
             dnnl_softmax_desc_t bd = new dnnl_softmax_desc_t();
             check(dnnl_softmax_backward_desc_init(bd, data, data, 1), "softmax bwd desc");
-            dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(bd), null, ENGINE, hint), "softmax bwd pd");
-            Prim prim = new Prim(pd, new int[] {DNNL_ARG_DST, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC},
-                    new dnnl_memory_desc_t[] {data, data, data});
-            dnnl_primitive_desc_destroy(pd);
-            dnnl_primitive_desc_destroy(hint);
-            return prim;
+            return backwardPrimitive(fd, bd, DNNL_ARG_DST, data);
         });
         p.run(Gemm.address(y, 0), Gemm.address(g, 0), Gemm.address(dx, 0));
+    }
+
+    /**
+     * A backward primitive made against its forward's descriptor (oneDNN requires it as a hint), taking
+     * {@code forwardArg} (the forward's input or output it reads), the output gradient and the input gradient, all
+     * laid out as {@code data}.
+     */
+    private static Prim backwardPrimitive(Pointer forwardDesc, Pointer backwardDesc, int forwardArg,
+            dnnl_memory_desc_t data) {
+        dnnl_primitive_desc hint = new dnnl_primitive_desc();
+        check(dnnl_primitive_desc_create(hint, new const_dnnl_op_desc_t(forwardDesc), null, ENGINE, null),
+                "forward pd");
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(backwardDesc), null, ENGINE, hint),
+                "backward pd");
+        Prim prim = new Prim(pd, new int[] {forwardArg, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC},
+                new dnnl_memory_desc_t[] {data, data, data});
+        dnnl_primitive_desc_destroy(pd);
+        dnnl_primitive_desc_destroy(hint);
+        return prim;
     }
 
     /** {@code y = x * sigmoid(x)} for contiguous C-order arrays of the same length. */

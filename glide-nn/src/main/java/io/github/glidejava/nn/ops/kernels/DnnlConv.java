@@ -136,7 +136,7 @@ public final class DnnlConv {
 
     private static Conv createForward(long[] xs, long[] ws, long[] ys, boolean bias, int stride, int padding,
             Algorithm algorithm) {
-        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
+        int type = inputType(algorithm);
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         int status = dnnl_convolution_forward_desc_init(cd, dnnl_forward_inference,
                 algorithm == Algorithm.WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct,
@@ -167,7 +167,7 @@ public final class DnnlConv {
         if (hint == null) {
             return null;
         }
-        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
+        int type = inputType(algorithm);
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         int status = dnnl_convolution_backward_data_desc_init(cd, dnnl_convolution_direct, any(dnnl_f32, xs),
                 any(type, oihw(ws)), any(type, ys), new long[] {stride, stride},
@@ -194,7 +194,7 @@ public final class DnnlConv {
         if (hint == null) {
             return null;
         }
-        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
+        int type = inputType(algorithm);
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         int status = dnnl_convolution_backward_weights_desc_init(cd, dnnl_convolution_direct, any(type, xs),
                 any(dnnl_f32, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null, any(type, ys),
@@ -222,13 +222,18 @@ public final class DnnlConv {
     /** The forward primitive descriptor a backward one is made against (oneDNN requires it as a hint). */
     private static dnnl_primitive_desc forwardHint(long[] xs, long[] ws, long[] ys, boolean bias, int stride,
             int padding, Algorithm algorithm) {
-        int type = algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
+        int type = inputType(algorithm);
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         int status = dnnl_convolution_forward_desc_init(cd, dnnl_forward_training, dnnl_convolution_direct,
                 any(type, xs), any(type, oihw(ws)), bias ? plain(dnnl_f32, dnnl_x, ws[3]) : null,
-                any(algorithm == Algorithm.BF16 ? dnnl_f32 : type, ys), new long[] {stride, stride},
-                new long[] {padding, padding}, new long[] {padding, padding});
+                any(dnnl_f32, ys), new long[] {stride, stride}, new long[] {padding, padding},
+                new long[] {padding, padding});
         return primitiveDesc(status, cd, null);
+    }
+
+    /** The type the primitives read the input, weights and output gradient in: bfloat16 for BF16, else float32. */
+    private static int inputType(Algorithm algorithm) {
+        return algorithm == Algorithm.BF16 ? dnnl_bf16 : dnnl_f32;
     }
 
     private static Algorithm backwardAlgorithm(Algorithm algorithm) {
